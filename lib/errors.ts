@@ -1,0 +1,66 @@
+export type CacheErrorCode =
+  | 'E_CACHE_INVALID_OPTION'
+  | 'E_CACHE_INVALID_TTL'
+  | 'E_CACHE_UNSERIALIZABLE'
+  | 'E_CACHE_VALUE_TOO_LARGE'
+  | 'E_CACHE_CORRUPTED_ENTRY'
+  | 'E_CACHE_TIMEOUT'
+  | 'E_CACHE_INVALID_KEY';
+
+/** Every error this package raises or logs; `code` is stable, `cause` holds the underlying error. */
+export class CacheError extends Error {
+  constructor(
+    readonly code: CacheErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Raised at startup: the message names the option, the bad value and what to change. */
+export class CacheOptionsError extends CacheError {
+  constructor(
+    readonly option: string,
+    value: unknown,
+    expected: string,
+  ) {
+    super('E_CACHE_INVALID_OPTION', `Invalid cache option "${option}": ${describe(value)}. ${expected}`);
+  }
+}
+
+export class CacheTtlError extends CacheError {
+  constructor(where: string, value: unknown) {
+    super(
+      'E_CACHE_INVALID_TTL',
+      `Invalid TTL in ${where}: ${describe(value)}. Use a number of seconds (>= 0) or a duration string such as '500ms', '30s', '5m', '1h', '1d'.`,
+    );
+  }
+}
+
+export class CacheTimeoutError extends CacheError {
+  constructor(store: string, ms: number) {
+    super('E_CACHE_TIMEOUT', `The ${store} store did not answer within ${ms} ms (commandTimeout).`);
+  }
+}
+
+export class CacheValueTooLargeError extends CacheError {
+  constructor(size: number, limit: number) {
+    super(
+      'E_CACHE_VALUE_TOO_LARGE',
+      `Value of ${size} bytes is over the item-size limit of ${limit} bytes (memcached.maxValueSize); it was not stored.`,
+    );
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

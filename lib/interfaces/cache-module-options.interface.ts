@@ -1,0 +1,106 @@
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis';
+import type { Client as MemjsClient } from 'memjs';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+
+/** A number is seconds; a string is a duration: `'500ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`. */
+export type Ttl = number | string;
+
+export type StoreName = 'memory' | 'redis' | 'memcached';
+
+export interface MemoryStoreOptions {
+  /**
+   * Most entries held; the least recently used goes first.
+   * @default 10000
+   */
+  maxEntries?: number;
+  /** Most bytes held (keys and serialized values, counted as UTF-16 code units × 2). Unbounded when unset. */
+  maxSize?: number;
+}
+
+export interface RedisConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  /** `true` or Node `tls.connect` options. */
+  tls?: boolean | RedisOptions['tls'];
+  /** Redis Cluster: the seed nodes, plus any ioredis ClusterOptions. */
+  cluster?: { nodes: ClusterNode[] } & ClusterOptions;
+  /** Redis Sentinel: the sentinels and the monitored master's name. */
+  sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string } & RedisOptions;
+  /**
+   * An ioredis client (standalone or Cluster) you already have. It is used as is and not closed by
+   * the module; every other option here is ignored.
+   */
+  client?: Redis | Cluster;
+  /** Extra ioredis options, applied last (the module's fail-fast defaults can be overridden here). */
+  options?: RedisOptions;
+}
+
+export interface MemcachedConnectionOptions {
+  /** `['host:port', …]`; one or many. */
+  servers?: string[];
+  /** SASL PLAIN credentials. */
+  username?: string;
+  password?: string;
+  /**
+   * The server's item-size limit in bytes: a bigger value is not stored (`set` answers `false`).
+   * @default 1048576 (memcached's default `-I 1m`)
+   */
+  maxValueSize?: number;
+  /**
+   * How long, in milliseconds, this process trusts the namespace version that `clear()` bumps
+   * before reading it again. `clear()` on another app server is seen here within this time.
+   * @default 1000
+   */
+  namespaceRefreshMs?: number;
+  /** A memjs client you already have. Used as is and not closed by the module. */
+  client?: MemjsClient;
+}
+
+export interface CacheModuleOptions {
+  /**
+   * Which backend holds the cache. Without it: `redis` when `redis` is given, `memcached` when
+   * `memcached` is given, otherwise the in-process memory store.
+   * @default 'memory'
+   */
+  store?: StoreName | CacheStore;
+  redis?: RedisConnectionOptions;
+  memcached?: MemcachedConnectionOptions;
+  memory?: MemoryStoreOptions;
+  /**
+   * Default time to live of an entry. `0` means no expiry.
+   * @default 0
+   */
+  ttl?: Ttl;
+  /**
+   * Namespace put in front of every physical key; `clear()` removes this namespace only.
+   * @default 'cache:'
+   */
+  keyPrefix?: string;
+  /**
+   * Longest time, in milliseconds, one backend command may take before the call gives up and
+   * falls back (a miss, or `false`).
+   * @default 250
+   */
+  commandTimeout?: number;
+  /**
+   * Extra attempts for a read that failed fast (connection reset, not a timeout), spaced by
+   * exponential backoff with jitter: 10 ms, 20 ms, … capped by `commandTimeout`.
+   * @default 1
+   */
+  readRetries?: number;
+  /** How values become strings. JSON by default. */
+  serializer?: CacheSerializer;
+  /** Make `CacheClient` injectable everywhere without importing the module again. */
+  isGlobal?: boolean;
+}
+
+export interface CacheSerializer {
+  /** Must throw for a value it cannot represent faithfully. */
+  serialize(value: unknown): string;
+  deserialize(text: string): unknown;
+}

@@ -1,0 +1,33 @@
+import type { MaybePromise } from '../utils/maybe-promise.js';
+
+export interface StoreEntry {
+  key: string;
+  value: string;
+  /** Time to live in milliseconds; `undefined` means no expiry. */
+  ttlMs?: number;
+}
+
+/**
+ * The wire: strings in, strings out, nothing else. A store applies its own key prefix, answers
+ * `undefined` for a miss and throws (or rejects) on any failure. Serialization, tags, TTL parsing,
+ * error suppression, logging and stats live once above it, in the cache client.
+ */
+export interface CacheStore {
+  /** `memory`, `redis` or `memcached`: used in logs and stats. */
+  readonly name: string;
+  get(key: string): MaybePromise<string | undefined>;
+  /** Values in key order, `undefined` for each miss. */
+  getMany(keys: readonly string[]): MaybePromise<(string | undefined)[]>;
+  set(key: string, value: string, ttlMs?: number): MaybePromise<void>;
+  setMany(entries: readonly StoreEntry[]): MaybePromise<void>;
+  /** `true` when the key existed. */
+  delete(key: string): MaybePromise<boolean>;
+  /** How many of the keys existed. */
+  deleteMany(keys: readonly string[]): MaybePromise<number>;
+  /** Removes every key under this store's prefix, and nothing else on the server. */
+  clear(): MaybePromise<void>;
+  /** Resolves once the store can serve (or gave up waiting); never rejects. */
+  ready?(): Promise<void>;
+  /** Closes every connection the store opened (not one handed in by the user). */
+  close(): Promise<void>;
+}

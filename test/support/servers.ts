@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A real server process on a free loopback port, which a test may kill, pause and restart. */
+export interface ServerProcess {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` */
+  readonly address: string;
+  readonly pid: number | undefined;
+  /** SIGKILL, and wait for the process to be gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP: the socket stays open but nothing answers. */
+  pause(): void;
+  /** SIGCONT */
+  resume(): void;
+  /** Start again on the same port (after `kill`). */
+  restart(): Promise<void>;
+  /** Stop for good and remove its files. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+/** A free loopback port, never the well-known 6379/11211. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', reject);
+      server.listen(0, HOST, () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (port !== 6379 && port !== 11211 && port < 55000) return port;
+  }
+}
+
+export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = createConnection({ host: HOST, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nothing listens on ${HOST}:${port}`));
+        else setTimeout(attempt, 25);
+      });
+    };
+    attempt();
+  });
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function startProcess(
+  command: string,
+  argsFor: (port: number) => string[],
+  fixedPort?: number,
+): Promise<ServerProcess> {
+  const port = fixedPort ?? (await freePort());
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn(command, argsFor(port), { stdio: 'ignore' });
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`${command} on port ${port} exited (${code})`))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port), exited]);
+  };
+  await launch();
+  let stopped = false;
+  return {
+    host: HOST,
+    port,
+    address: `${HOST}:${port}`,
+    get pid() {
+      return child.pid;
+    },
+    async kill() {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await waitForExit(child);
+    },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    async restart() {
+      await waitForExit(child);
+      await launch();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await waitForExit(child);
+    },
+  };
+}
+
+export interface RedisServer extends ServerProcess {
+  readonly url: string;
+}
+
+export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'ndc-redis-'));
+  const server = await startProcess('redis-server', (port) => [
+    '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no',
+    '--dir', dir, '--protected-mode', 'no', ...extraArgs,
+  ]);
+  const stop = server.stop;
+  return Object.assign(server, {
+    url: `redis://${HOST}:${server.port}`,
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+export function startMemcached(extraArgs: string[] = []): Promise<ServerProcess> {
+  return startProcess('memcached', (port) => [
+    '-p', String(port), '-l', HOST, '-U', '0', '-m', '64', '-u', 'root', ...extraArgs,
+  ]);
+}
