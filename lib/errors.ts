@@ -26,7 +26,10 @@ export class CacheOptionsError extends CacheError {
     value: unknown,
     expected: string,
   ) {
-    super('E_CACHE_INVALID_OPTION', `Invalid cache option "${option}": ${describe(value)}. ${expected}`);
+    super(
+      'E_CACHE_INVALID_OPTION',
+      `Invalid cache option "${option}": ${describe(value)}. ${expected}`,
+    );
   }
 }
 

@@ -1,4 +1,11 @@
-import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis';
+import type {
+  Cluster,
+  ClusterNode,
+  ClusterOptions,
+  Redis,
+  RedisOptions,
+  SentinelAddress,
+} from 'ioredis';
 import type { Client as MemjsClient } from 'memjs';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 

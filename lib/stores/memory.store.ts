@@ -17,7 +17,9 @@ export class MemoryStore implements CacheStore {
     const { maxEntries = MEMORY_STORE_DEFAULTS.maxEntries, maxSize } = options;
     this.lru = new LRUCache<string, string>({
       max: maxEntries,
-      ...(maxSize ? { maxSize, sizeCalculation: (value, key) => (value.length + key.length) * 2 } : {}),
+      ...(maxSize
+        ? { maxSize, sizeCalculation: (value, key) => (value.length + key.length) * 2 }
+        : {}),
     });
   }
 

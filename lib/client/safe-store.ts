@@ -1,0 +1,83 @@
+import type { CacheStore, StoreEntry } from '../stores/cache-store.interface.js';
+import type { FailureLog } from '../resilience/failure-log.js';
+import { withReadRetry } from '../resilience/read-retry.js';
+import { chain, type MaybePromise } from '../utils/maybe-promise.js';
+
+export interface SafeStoreOptions {
+  readRetries: number;
+  commandTimeout: number;
+}
+
+/**
+ * The store as the client sees it: a failure never escapes. It is logged once per burst, counted,
+ * and answered with the neutral value (a miss, `false`, `0`). Reads that fail fast are retried.
+ */
+export class SafeStore {
+  errors = 0;
+
+  constructor(
+    readonly store: CacheStore,
+    private readonly failures: FailureLog,
+    private readonly options: SafeStoreOptions,
+  ) {}
+
+  get name(): string {
+    return this.store.name;
+  }
+
+  get(key: string): MaybePromise<string | undefined> {
+    return this.guard('get', () => this.read(() => this.store.get(key)), undefined);
+  }
+
+  /** Values in key order, or `undefined` when the store could not answer at all. */
+  getMany(keys: readonly string[]): MaybePromise<(string | undefined)[] | undefined> {
+    return this.guard('getMany', () => this.read(() => this.store.getMany(keys)), undefined);
+  }
+
+  set(key: string, value: string, ttlMs: number | undefined): MaybePromise<boolean> {
+    return this.guard('set', () => chain(this.store.set(key, value, ttlMs), () => true), false);
+  }
+
+  setMany(entries: readonly StoreEntry[]): MaybePromise<boolean> {
+    if (entries.length === 0) return true;
+    return this.guard('setMany', () => chain(this.store.setMany(entries), () => true), false);
+  }
+
+  delete(key: string): MaybePromise<boolean> {
+    return this.guard('delete', () => this.store.delete(key), false);
+  }
+
+  deleteMany(keys: readonly string[]): MaybePromise<number> {
+    if (keys.length === 0) return 0;
+    return this.guard('deleteMany', () => this.store.deleteMany(keys), 0);
+  }
+
+  clear(): MaybePromise<boolean> {
+    return this.guard('clear', () => chain(this.store.clear(), () => true), false);
+  }
+
+  /** Logs and counts a failure that happened above the store (serialization, decoding). */
+  report(operation: string, error: unknown): void {
+    this.errors++;
+    this.failures.report(operation, error);
+  }
+
+  private read<T>(operation: () => MaybePromise<T>): MaybePromise<T> {
+    return withReadRetry(operation, this.options.readRetries, this.options.commandTimeout);
+  }
+
+  private guard<T, F>(
+    operation: string,
+    run: () => MaybePromise<T>,
+    fallback: F,
+  ): MaybePromise<T | F> {
+    return chain<T, T | F>(
+      run,
+      (value) => value,
+      (error) => {
+        this.report(`${this.store.name} ${operation}`, error);
+        return fallback;
+      },
+    );
+  }
+}

@@ -1,0 +1,26 @@
+export { CacheModule } from './cache.module.js';
+export {
+  CACHE_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} from './cache.module-definition.js';
+export { CacheClient } from './cache-client.js';
+export {
+  CACHE_STORE,
+  CACHEABLE_METADATA,
+  CACHE_EVICT_METADATA,
+  CACHE_PUT_METADATA,
+} from './cache.constants.js';
+export { Cacheable } from './decorators/cacheable.decorator.js';
+export { CacheEvict } from './decorators/cache-evict.decorator.js';
+export { CachePut } from './decorators/cache-put.decorator.js';
+export * from './errors.js';
+export type * from './interfaces/cache-client.interface.js';
+export type * from './interfaces/cache-decorator-options.interface.js';
+export type * from './interfaces/cache-module-options.interface.js';
+export type { CacheStore, StoreEntry } from './stores/cache-store.interface.js';
+export { MemoryStore } from './stores/memory.store.js';
+export { RedisStore, type RedisStoreOptions } from './stores/redis.store.js';
+export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.store.js';
+export { jsonSerializer } from './serialization/json.serializer.js';
+export { toTtlMs } from './utils/ttl.js';

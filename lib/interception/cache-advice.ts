@@ -1,0 +1,176 @@
+import { concat, defer, from, ignoreElements, isObservable, Observable, of, switchMap } from 'rxjs';
+import type { DistributedCacheClient, WritePolicy } from '../client/distributed-cache.client.js';
+import type {
+  CacheableOptions,
+  CacheEvictOptions,
+  CachePutOptions,
+} from '../interfaces/cache-decorator-options.interface.js';
+import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
+import { defaultKey, resolve, resolveKey, resolveList } from './cache-key.js';
+import { observedKind } from './method-kind.js';
+import type { MethodPlan } from './method-plan.js';
+
+/** One call of a decorated method: evict-before → cache-aside or put → evict-after. */
+export function invokeWithCache(
+  plan: MethodPlan,
+  client: DistributedCacheClient,
+  args: unknown[],
+  run: () => unknown,
+): unknown {
+  const call = new CachedCall(plan, client, args, run);
+  return call.invoke();
+}
+
+class CachedCall {
+  constructor(
+    private readonly plan: MethodPlan,
+    private readonly client: DistributedCacheClient,
+    private readonly args: unknown[],
+    private readonly run: () => unknown,
+  ) {}
+
+  invoke(): unknown {
+    if (this.plan.kind === 'observable') return this.invokeObservable();
+    const before = this.evictAll(this.plan.evictBefore);
+    const result = chain(before, () =>
+      chain(
+        () => this.main(),
+        (value) => chain(this.evictAll(this.plan.evictAfter), () => value),
+      ),
+    );
+    return this.plan.kind === 'promise' && !isPromiseLike(result)
+      ? Promise.resolve(result)
+      : result;
+  }
+
+  private main(): MaybePromise<unknown> {
+    const { cacheable, put } = this.plan;
+    if (cacheable) return this.cacheAside(cacheable);
+    if (put) return this.putResult(put);
+    return this.runAndLearn();
+  }
+
+  private cacheAside(options: CacheableOptions): MaybePromise<unknown> {
+    const policy = this.policyFor(options);
+    if (!policy) return this.runAndLearn();
+    return this.client.cached(policy.key, () => this.runAndLearn(), policy);
+  }
+
+  private putResult(options: CachePutOptions): MaybePromise<unknown> {
+    const policy = this.policyFor(options);
+    return chain(
+      () => this.runAndLearn(),
+      (value) =>
+        policy ? chain(this.client.write(policy.key, value, policy), () => value) : value,
+    );
+  }
+
+  /** Runs the method, learning its kind. An Observable met before its kind was known is not cached. */
+  private runAndLearn(): unknown {
+    const result = this.run();
+    if (this.plan.kind === 'unknown') this.plan.kind = observedKind(result);
+    return result;
+  }
+
+  /** The key and write policy of this call, or `undefined` to bypass the cache. */
+  private policyFor(
+    options: CacheableOptions | CachePutOptions,
+  ): (WritePolicy & { key: string }) | undefined {
+    const { args, plan } = this;
+    try {
+      if (options.condition && !options.condition(...args)) return undefined;
+      const key =
+        options.key === undefined
+          ? defaultKey(plan.className, plan.methodName, args)
+          : resolveKey(options.key, args, plan.name);
+      const ttl = options.ttl === undefined ? undefined : resolve(options.ttl, args);
+      const base = this.client.policy(
+        { ttl, tags: resolveList(options.tags, args, 'tags', plan.name) },
+        plan.name,
+      );
+      const unless = options.unless;
+      const shouldStore = (value: unknown) =>
+        !isObservable(value) && !isPromiseLike(value) && !unless?.(value, ...args);
+      return { ...base, tags: base.tags?.length ? base.tags : undefined, key, shouldStore };
+    } catch (error) {
+      this.client.report(`resolving the cache options of ${plan.name}`, error);
+      return undefined;
+    }
+  }
+
+  private evictAll(evicts: readonly CacheEvictOptions[]): MaybePromise<void> {
+    return evicts.reduce<MaybePromise<void>>(
+      (previous, evict) => chain(previous, () => this.evict(evict)),
+      undefined,
+    );
+  }
+
+  private evict(options: CacheEvictOptions): MaybePromise<void> {
+    const { args, plan } = this;
+    if (options.allEntries) return chain(this.client.clear(), () => undefined);
+    try {
+      const keys = [
+        ...(options.key === undefined ? [] : [resolveKey(options.key, args, plan.name)]),
+        ...resolveList(options.keys, args, 'keys', plan.name),
+      ];
+      return this.client.evict(keys, resolveList(options.tags, args, 'tags', plan.name));
+    } catch (error) {
+      this.client.report(`resolving the eviction of ${plan.name}`, error);
+    }
+  }
+
+  private invokeObservable(): Observable<unknown> {
+    const afterEach = (source: Observable<unknown>) =>
+      concat(
+        source,
+        this.deferred(() => this.evictAll(this.plan.evictAfter)),
+      );
+    return concat(
+      this.deferred(() => this.evictAll(this.plan.evictBefore)),
+      defer(() => afterEach(this.mainObservable())),
+    );
+  }
+
+  private mainObservable(): Observable<unknown> {
+    const { cacheable, put } = this.plan;
+    const policy = cacheable ? this.policyFor(cacheable) : put ? this.policyFor(put) : undefined;
+    if (!policy) return asObservable(this.run());
+    const storeLast = () =>
+      storingLast(asObservable(this.run()), (value) =>
+        this.client.write(policy.key, value, policy),
+      );
+    if (put) return storeLast();
+    return from(Promise.resolve(this.client.read(policy.key))).pipe(
+      switchMap((found) => (found.hit ? of(found.value) : storeLast())),
+    );
+  }
+
+  private deferred(work: () => MaybePromise<unknown>): Observable<never> {
+    return defer(() => from(Promise.resolve(work()))).pipe(ignoreElements());
+  }
+}
+
+function asObservable(value: unknown): Observable<unknown> {
+  return isObservable(value) ? value : from(Promise.resolve(value));
+}
+
+/** Mirrors `source`; when it completes, stores its last value before completing. */
+function storingLast(
+  source: Observable<unknown>,
+  store: (value: unknown) => MaybePromise<unknown>,
+): Observable<unknown> {
+  return new Observable((subscriber) => {
+    let last: { value: unknown } | undefined;
+    return source.subscribe({
+      next: (value) => {
+        last = { value };
+        subscriber.next(value);
+      },
+      error: (error) => subscriber.error(error),
+      complete: () => {
+        if (!last) return subscriber.complete();
+        Promise.resolve(store(last.value)).then(() => subscriber.complete());
+      },
+    });
+  });
+}

@@ -1,0 +1,39 @@
+import type { Ttl } from './cache-module-options.interface.js';
+
+/** A fixed value, or one computed from the decorated method's arguments. */
+export type FromArgs<T, A extends unknown[]> = T | ((...args: A) => T);
+
+export interface CacheableOptions<A extends unknown[] = unknown[], R = unknown> {
+  /** The cache key. Default: `ClassName.method:` + a stable hash of the arguments. */
+  key?: FromArgs<string, A>;
+  /** Seconds or a duration string. Default: the module's `ttl`. */
+  ttl?: FromArgs<Ttl, A>;
+  /** Tags recorded with the entry; `invalidateTags` / `@CacheEvict({ tags })` drop it. */
+  tags?: FromArgs<readonly string[], A>;
+  /** `false` = bypass the cache for this call (the method runs, nothing is read or stored). */
+  condition?(...args: A): boolean;
+  /** `true` = do not store this result (it is still returned). */
+  unless?(result: R, ...args: A): boolean;
+}
+
+export interface CacheEvictOptions<A extends unknown[] = unknown[]> {
+  /** One key to delete. */
+  key?: FromArgs<string, A>;
+  /** Several keys to delete. */
+  keys?: FromArgs<readonly string[], A>;
+  /** Tags to invalidate. */
+  tags?: FromArgs<readonly string[], A>;
+  /** Drop every entry under this module's `keyPrefix` (the same as `CacheClient.clear()`). */
+  allEntries?: boolean;
+  /** Evict before the method runs, even if it then throws. Default: after it succeeds. */
+  beforeInvocation?: boolean;
+}
+
+export interface CachePutOptions<A extends unknown[] = unknown[], R = unknown> {
+  /** The key the result is stored under. Default: the same default key as `@Cacheable`. */
+  key?: FromArgs<string, A>;
+  ttl?: FromArgs<Ttl, A>;
+  tags?: FromArgs<readonly string[], A>;
+  condition?(...args: A): boolean;
+  unless?(result: R, ...args: A): boolean;
+}

@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheError } from '../errors.js';
+import { isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
+
+const BASE_DELAY_MS = 10;
+
+/**
+ * Runs a read and, only if it fails fast (a reset connection, a server restarting), tries again up
+ * to `retries` times, waiting 10 ms, 20 ms, 40 ms … plus jitter, never past `budgetMs` from the
+ * first attempt. A timeout is not retried: the server is hung and another wait would only double
+ * the delay. A synchronous store (memory) is never retried.
+ */
+export function withReadRetry<T>(
+  read: () => MaybePromise<T>,
+  retries: number,
+  budgetMs: number,
+): MaybePromise<T> {
+  const first = read();
+  if (retries <= 0 || !isPromiseLike(first)) return first;
+  const started = Date.now();
+  return Promise.resolve(first).catch((error: unknown) =>
+    retryAfter(error, read, retries, started + budgetMs),
+  );
+}
+
+async function retryAfter<T>(
+  error: unknown,
+  read: () => MaybePromise<T>,
+  retries: number,
+  deadline: number,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const delay = backoff(attempt);
+    if (attempt >= retries || Date.now() + delay > deadline || !isRetryable(error)) throw error;
+    await sleep(delay);
+    try {
+      return await read();
+    } catch (next) {
+      error = next;
+    }
+  }
+}
+
+export function backoff(attempt: number): number {
+  const exponential = BASE_DELAY_MS * 2 ** attempt;
+  return exponential + Math.random() * exponential;
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof CacheError) return false;
+  const text = error instanceof Error ? error.message : String(error);
+  return !/time(d)? ?out/i.test(text);
+}
