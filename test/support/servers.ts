@@ -75,7 +75,9 @@ async function startProcess(
   const launch = async () => {
     child = spawn(command, argsFor(port), { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`${command} on port ${port} exited (${code})`))),
+      child.once('exit', (code) =>
+        reject(new Error(`${command} on port ${port} exited (${code})`)),
+      ),
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port), exited]);
@@ -117,8 +119,19 @@ export interface RedisServer extends ServerProcess {
 export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ndc-redis-'));
   const server = await startProcess('redis-server', (port) => [
-    '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no',
-    '--dir', dir, '--protected-mode', 'no', ...extraArgs,
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--protected-mode',
+    'no',
+    ...extraArgs,
   ]);
   const stop = server.stop;
   return Object.assign(server, {
@@ -132,6 +145,16 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
 
 export function startMemcached(extraArgs: string[] = []): Promise<ServerProcess> {
   return startProcess('memcached', (port) => [
-    '-p', String(port), '-l', HOST, '-U', '0', '-m', '64', '-u', 'root', ...extraArgs,
+    '-p',
+    String(port),
+    '-l',
+    HOST,
+    '-U',
+    '0',
+    '-m',
+    '64',
+    '-u',
+    'root',
+    ...extraArgs,
   ]);
 }

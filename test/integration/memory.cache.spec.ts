@@ -1,0 +1,18 @@
+import { describe } from 'vitest';
+import type { BackendSpec } from '../support/cache-app.js';
+import { describeCacheClient } from '../support/client-behaviour.js';
+import { describeDecorators } from '../support/decorator-behaviour.js';
+
+const memory: BackendSpec = {
+  name: 'memory',
+  shared: false,
+  setup: async () => ({
+    options: (keyPrefix) => ({ store: 'memory', keyPrefix }),
+    teardown: async () => undefined,
+  }),
+};
+
+describe('on the memory store', () => {
+  describeCacheClient(memory);
+  describeDecorators(memory);
+});

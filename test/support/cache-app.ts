@@ -1,0 +1,55 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Provider, Type } from '@nestjs/common';
+import {
+  CACHE_STORE,
+  CacheClient,
+  CacheModule,
+  type CacheModuleOptions,
+  type CacheStore,
+} from '../../lib/index.js';
+
+/** A Nest app context built the way a user builds one, with the cache module and some services. */
+export interface CacheApp {
+  module: TestingModule;
+  client: CacheClient;
+  /** The driver below the client, for writing what a foreign process would write. */
+  store: CacheStore;
+  get<T>(type: Type<T>): T;
+  close(): Promise<void>;
+}
+
+export async function startCacheApp(
+  options: CacheModuleOptions,
+  providers: Provider[] = [],
+): Promise<CacheApp> {
+  const module = await Test.createTestingModule({
+    imports: [CacheModule.forRoot(options)],
+    providers,
+  }).compile();
+  await module.init();
+  return {
+    module,
+    client: module.get(CacheClient),
+    store: module.get(CACHE_STORE),
+    get: (type) => module.get(type),
+    close: () => module.close(),
+  };
+}
+
+/** Backend under test: module options for a fresh namespace on the suite's servers. */
+export interface BackendFixture {
+  options(keyPrefix: string): CacheModuleOptions;
+  teardown(): Promise<void>;
+}
+
+export interface BackendSpec {
+  /** The store name `stats()` reports. */
+  name: string;
+  /** Whether two app instances on the same prefix share one server (not so for memory). */
+  shared: boolean;
+  /** Starts the servers (in `beforeAll`). */
+  setup(): Promise<BackendFixture>;
+}
+
+let namespaces = 0;
+export const freshPrefix = () => `it${process.pid}-${++namespaces}:`;
