@@ -1,8 +1,8 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CacheClient } from './cache-client.js';
 import { CACHE_STORE } from './cache.constants.js';
-import { ConfigurableModuleClass } from './cache.module-definition.js';
+import { ConfigurableModuleClass, OPTIONS_TYPE } from './cache.module-definition.js';
 import { cacheProviders } from './cache.providers.js';
 import { CacheInterceptionService } from './interception/cache-interception.service.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
@@ -19,6 +19,11 @@ import type { CacheStore } from './stores/cache-store.interface.js';
 export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(CACHE_STORE) private readonly store: CacheStore) {
     super();
+  }
+
+  /** No options: the in-process memory store. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
   }
 
   async onApplicationShutdown(): Promise<void> {

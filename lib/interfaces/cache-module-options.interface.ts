@@ -64,6 +64,12 @@ export interface MemcachedConnectionOptions {
    * @default 1000
    */
   namespaceRefreshMs?: number;
+  /**
+   * Longest time, in milliseconds, to open a connection to one server (TCP connect and SASL)
+   * before the calls waiting for it fail.
+   * @default 1000
+   */
+  connectTimeout?: number;
   /** A memjs client you already have. Used as is and not closed by the module. */
   client?: MemjsClient;
 }

@@ -1,0 +1,240 @@
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { CacheOptionsError } from '../errors.js';
+import type { RedisConnectionOptions } from '../interfaces/cache-module-options.interface.js';
+import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import {
+  closeClient,
+  createRedisConnection,
+  withTimeout,
+  type RedisClient,
+} from './redis/redis-connection.js';
+import { groupKeys, prefixPattern } from './redis/redis-keys.js';
+
+export interface RedisStoreOptions {
+  /** Put in front of every key on the server; `clear()` removes this namespace only. */
+  keyPrefix: string;
+  /** Longest time, in milliseconds, one command may take before it rejects. */
+  commandTimeout: number;
+  /** Where the server is (URL, host/port, Sentinel, Cluster) or an ioredis client to use as is. */
+  connection: RedisConnectionOptions;
+  /**
+   * Debug hook: connection-level errors of a client this store created (refused connections,
+   * resets; repeated on every reconnection attempt while the server is down). Ioredis's own
+   * "Unhandled error event" log is silenced either way; failed commands reject instead.
+   */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** Keys one SCAN step looks at, in `clear()`. */
+const SCAN_COUNT = 1000;
+
+/**
+ * Redis driver on ioredis: standalone, Sentinel or Cluster. It moves strings only, under
+ * `keyPrefix`, and fails fast: while disconnected every call rejects at once (no offline queue),
+ * a slow server makes it reject after `commandTimeout`, and it reconnects by itself. On a Cluster
+ * multi-key commands are split by hash slot, so they never fail with CROSSSLOT.
+ */
+export class RedisStore implements CacheStore {
+  readonly name = 'redis';
+  private readonly client: RedisClient;
+  private readonly owned: boolean;
+  private readonly connectTimeout: number;
+  private readonly commandTimeout: number;
+  private readonly prefix: string;
+  /** ioredis's own `keyPrefix` on a user's client: added by ioredis to keys, never to patterns. */
+  private readonly nativePrefix: string;
+  /** Set once the first connection attempt settled: from then on no call waits for a connection. */
+  private warm = false;
+  private closed = false;
+  private firstReady?: Promise<void>;
+  private closing?: Promise<void>;
+
+  constructor(options: RedisStoreOptions) {
+    const { keyPrefix, commandTimeout, connection, onConnectionError } = options;
+    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
+      throw new CacheOptionsError(
+        'commandTimeout',
+        commandTimeout,
+        'Use a number of milliseconds > 0.',
+      );
+    }
+    const { client, owned, connectTimeout } = createRedisConnection(connection, commandTimeout);
+    this.client = client;
+    this.owned = owned;
+    this.connectTimeout = connectTimeout;
+    this.commandTimeout = commandTimeout;
+    this.prefix = keyPrefix;
+    this.nativePrefix = client.options.keyPrefix ?? '';
+    if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const client = this.live() ?? (await this.warmUp());
+    return (await client.get(this.prefix + key)) ?? undefined;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (keys.length === 0) return [];
+    const client = this.live() ?? (await this.warmUp());
+    const physical = keys.map((key) => this.prefix + key);
+    const values = new Array<string | undefined>(keys.length);
+    await Promise.all(
+      this.groups(physical).map(async (group) => {
+        const found = await client.mget(group.map((position) => physical[position]));
+        group.forEach((position, i) => (values[position] = found[i] ?? undefined));
+      }),
+    );
+    return values;
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const client = this.live() ?? (await this.warmUp());
+    if (ttlMs && ttlMs > 0) await client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs));
+    else await client.set(this.prefix + key, value);
+  }
+
+  /** One pipeline (one per hash slot on a Cluster): MSET could not give each key its own TTL. */
+  async setMany(entries: readonly StoreEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const client = this.live() ?? (await this.warmUp());
+    const physical = entries.map(({ key }) => this.prefix + key);
+    const groups = this.client.isCluster ? this.groups(physical) : [entries.map((_, i) => i)];
+    await Promise.all(
+      groups.map((group) => {
+        const pipeline = client.pipeline();
+        for (const position of group) {
+          const { value, ttlMs } = entries[position];
+          if (ttlMs && ttlMs > 0) pipeline.set(physical[position], value, 'PX', Math.ceil(ttlMs));
+          else pipeline.set(physical[position], value);
+        }
+        return execPipeline(pipeline);
+      }),
+    );
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const client = this.live() ?? (await this.warmUp());
+    return (await client.unlink(this.prefix + key)) > 0;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const client = this.live() ?? (await this.warmUp());
+    return this.unlinkAll(
+      client,
+      keys.map((key) => this.prefix + key),
+    );
+  }
+
+  /**
+   * `SCAN … MATCH <prefix>*` on every master, `UNLINK` page by page. Never KEYS, never FLUSHDB.
+   * Refuses an empty `keyPrefix`, which would empty the whole database.
+   */
+  async clear(): Promise<void> {
+    if (!this.prefix) {
+      throw new CacheOptionsError(
+        'keyPrefix',
+        this.prefix,
+        'clear() removes the keys under keyPrefix and refuses to empty a whole Redis database: set a keyPrefix such as "cache:".',
+      );
+    }
+    const client = this.live() ?? (await this.warmUp());
+    const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+    if (nodes.length === 0) throw new Error('Redis Cluster: no master node is known yet to scan.');
+    const pattern = prefixPattern(this.nativePrefix + this.prefix);
+    const strip = this.nativePrefix.length;
+    await Promise.all(
+      nodes.map((node) =>
+        scanKeys(node, pattern, (found) =>
+          this.unlinkAll(
+            client,
+            found.map((key) => key.slice(strip)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
+  async ready(): Promise<void> {
+    if (!this.closed) await this.waitReady(this.connectTimeout);
+  }
+
+  /** `QUIT` (or `disconnect()` when that fails or hangs) a client this store created; never the user's. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= this.owned ? closeClient(this.client, this.connectTimeout) : Promise.resolve();
+    return this.closing;
+  }
+
+  /** The client, unless a call must first wait for the first connection (or the store is closed). */
+  private live(): RedisClient | undefined {
+    if (this.closed) return undefined;
+    if (!this.warm && this.client.status === 'ready') this.warm = true;
+    return this.warm ? this.client : undefined;
+  }
+
+  /** Before the first connection settled: wait for it, at most `commandTimeout`. */
+  private async warmUp(): Promise<RedisClient> {
+    if (this.closed) throw new Error('The redis cache store is closed.');
+    await this.waitReady(this.commandTimeout);
+    return this.client;
+  }
+
+  private async waitReady(ms: number): Promise<void> {
+    const { status } = this.client;
+    if (status !== 'ready' && status !== 'end') {
+      this.firstReady ??= this.connectOnce();
+      await withTimeout(this.firstReady, ms, undefined);
+    }
+    this.warm = true;
+  }
+
+  /** Connects (if nobody did yet) and resolves on `ready` or `end`; one listener pair however many wait. */
+  private connectOnce(): Promise<void> {
+    const client = this.client;
+    return new Promise((resolve) => {
+      const done = () => {
+        client.off('ready', done);
+        client.off('end', done);
+        resolve();
+      };
+      client.on('ready', done);
+      client.on('end', done);
+      if (client.status === 'wait') client.connect().catch(() => undefined);
+    });
+  }
+
+  /** Key positions per command: one group per hash slot on a Cluster, at most 1,000 keys each. */
+  private groups(keys: readonly string[]): number[][] {
+    const onWire = this.nativePrefix ? keys.map((key) => this.nativePrefix + key) : keys;
+    return groupKeys(onWire, this.client.isCluster);
+  }
+
+  private async unlinkAll(client: RedisClient, keys: readonly string[]): Promise<number> {
+    const counts = await Promise.all(
+      this.groups(keys).map((group) => client.unlink(group.map((position) => keys[position]))),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+}
+
+async function scanKeys(
+  node: Redis,
+  pattern: string,
+  onPage: (keys: string[]) => Promise<unknown>,
+): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+    if (keys.length > 0) await onPage(keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** Rejects with the first command error: `exec()` itself resolves even when commands failed. */
+async function execPipeline(pipeline: ChainableCommander): Promise<void> {
+  const results = await pipeline.exec();
+  const failed = results?.find(([error]) => error);
+  if (failed) throw failed[0];
+}

@@ -1,0 +1,137 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConnectionOptions } from '../../interfaces/cache-module-options.interface.js';
+
+export type RedisClient = Redis | Cluster;
+
+/** What the Redis store talks to, and whether it may close it. */
+export interface RedisConnection {
+  client: RedisClient;
+  /** `false` for a client handed in by the user: the store never closes it. */
+  owned: boolean;
+  /** How long `ready()` waits for the first connection before giving up (it never rejects). */
+  connectTimeout: number;
+}
+
+/** Longest wait for a TCP/TLS connection, and for `ready()` at startup. */
+export const REDIS_CONNECT_TIMEOUT_MS = 1000;
+/** Longest pause between two reconnection attempts: caching resumes this soon after a restart. */
+export const REDIS_MAX_RECONNECT_DELAY_MS = 1000;
+
+/**
+ * Reconnect forever, quickly: 50, 100, 200, 400, 800, then every 1,000 ms, less up to 10 % jitter
+ * so that a fleet of app servers does not reconnect in lockstep after a Redis restart.
+ */
+export function reconnectDelay(attempt: number): number {
+  const base = Math.min(50 * 2 ** Math.max(0, attempt - 1), REDIS_MAX_RECONNECT_DELAY_MS);
+  return Math.round(base * (0.9 + Math.random() * 0.1));
+}
+
+/**
+ * The fail-fast defaults: a cache must never make its caller wait. Commands are refused at once
+ * while disconnected (no offline queue, which would otherwise grow without bound), time out after
+ * `commandTimeout`, are never retried by ioredis (the client above decides), and construction never
+ * connects, so it never throws.
+ */
+export function failFastOptions(commandTimeout: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    commandTimeout,
+    maxRetriesPerRequest: 0,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelay,
+  };
+}
+
+/** Builds the ioredis client `connection` describes; `connection.options` is applied last. */
+export function createRedisConnection(
+  connection: RedisConnectionOptions,
+  commandTimeout: number,
+): RedisConnection {
+  if (connection.client) {
+    return { client: connection.client, owned: false, connectTimeout: REDIS_CONNECT_TIMEOUT_MS };
+  }
+  const client = createClient(connection, {
+    ...failFastOptions(commandTimeout),
+    ...defined({ username: connection.username, password: connection.password }),
+    ...defined({ tls: connection.tls === true ? {} : connection.tls || undefined }),
+  });
+  return { client, owned: true, connectTimeout: connectTimeoutOf(client) };
+}
+
+function createClient(connection: RedisConnectionOptions, defaults: RedisOptions): RedisClient {
+  const { cluster, sentinel, url, host, port, db, options } = connection;
+  if (cluster) return createCluster(cluster, { ...defaults, ...options });
+  if (sentinel) {
+    const { sentinels, name, ...sentinelOptions } = sentinel;
+    const timeouts = { sentinelCommandTimeout: defaults.connectTimeout };
+    return new Redis({
+      ...defaults,
+      ...timeouts,
+      ...defined({ db }),
+      ...sentinelOptions,
+      ...options,
+      sentinels,
+      name,
+    });
+  }
+  const direct = { ...defaults, ...defined({ host, port, db }), ...options };
+  return url ? new Redis(url, direct) : new Redis(direct);
+}
+
+function createCluster(
+  { nodes, ...clusterOptions }: NonNullable<RedisConnectionOptions['cluster']>,
+  redisOptions: RedisOptions,
+): Cluster {
+  const options: ClusterOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: reconnectDelay,
+    slotsRefreshTimeout: redisOptions.connectTimeout,
+    ...clusterOptions,
+    redisOptions: { ...redisOptions, ...clusterOptions.redisOptions },
+  };
+  return new Cluster(nodes, options);
+}
+
+function connectTimeoutOf(client: RedisClient): number {
+  const options = client.isCluster
+    ? (client as Cluster).options.redisOptions
+    : (client as Redis).options;
+  return options?.connectTimeout ?? REDIS_CONNECT_TIMEOUT_MS;
+}
+
+/** Drops `undefined` fields, so that they do not override what a URL or a default says. */
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+/**
+ * Closes a client this store created: `QUIT` (waits for in-flight replies), or `disconnect()` when
+ * that fails or takes longer than `timeoutMs`. Resolves once the connection is gone.
+ */
+export async function closeClient(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  const quitted =
+    client.status !== 'wait' &&
+    (await withTimeout(
+      client.quit().then(
+        () => true,
+        () => false,
+      ),
+      timeoutMs,
+      false,
+    ));
+  if (!quitted) client.disconnect();
+  await withTimeout(ended, timeoutMs, undefined);
+}
+
+/** What `promise` settles to, or `fallback` once `ms` have passed (a rejection is passed on). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => (timer = setTimeout(resolve, ms, fallback)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
