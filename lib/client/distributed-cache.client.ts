@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { CacheClient } from '../cache-client.js';
 import { CacheError } from '../errors.js';
 import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';

@@ -63,7 +63,7 @@ export class ProductService {
   }
 
   @CacheEvict({ keys: (a: number, b: number) => [`product:${a}`, `product:${b}`] })
-  async swap(a: number, b: number): Promise<void> {
+  async swap(_a: number, _b: number): Promise<void> {
     this.calls.hit('swap');
   }
 
