@@ -61,7 +61,7 @@ export function createRedisConnection(
 
 function createClient(connection: RedisConnectionOptions, defaults: RedisOptions): RedisClient {
   const { cluster, sentinel, url, host, port, db, options } = connection;
-  if (cluster) return createCluster(cluster, { ...defaults, ...options });
+  if (cluster) return createCluster(cluster, defaults, options);
   if (sentinel) {
     const { sentinels, name, ...sentinelOptions } = sentinel;
     const timeouts = { sentinelCommandTimeout: defaults.connectTimeout };
@@ -81,15 +81,17 @@ function createClient(connection: RedisConnectionOptions, defaults: RedisOptions
 
 function createCluster(
   { nodes, ...clusterOptions }: NonNullable<RedisConnectionOptions['cluster']>,
-  redisOptions: RedisOptions,
+  defaults: RedisOptions,
+  overrides: RedisOptions | undefined,
 ): Cluster {
+  const redisOptions = { ...defaults, ...clusterOptions.redisOptions, ...overrides };
   const options: ClusterOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
     slotsRefreshTimeout: redisOptions.connectTimeout,
     ...clusterOptions,
-    redisOptions: { ...redisOptions, ...clusterOptions.redisOptions },
+    redisOptions,
   };
   return new Cluster(nodes, options);
 }
