@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { APP_CONFIG, type AppConfig } from './app-config.js';
+import { AppModule } from './app.module.js';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  app.enableShutdownHooks();
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.listen(config.port);
+  const store = config.cache.store ?? 'memory';
+  new Logger('Bootstrap').log(
+    `Product catalogue on http://localhost:${config.port} (${store} cache)`,
+  );
+}
+
+await bootstrap();

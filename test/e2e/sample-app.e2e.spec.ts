@@ -1,0 +1,208 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_CONFIG, loadAppConfig, type AppEnv } from '../../sample-app/app-config.js';
+import { AppModule } from '../../sample-app/app.module.js';
+import { DatabaseService } from '../../sample-app/database/database.service.js';
+import type { Product } from '../../sample-app/products/product.entity.js';
+import { startMemcached, startRedis, type ServerProcess } from '../support/servers.js';
+
+/** The real AppModule, configured from `env` as `main.ts` would be from the process environment. */
+async function startApp(env: AppEnv): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(APP_CONFIG)
+    .useValue(loadAppConfig({ DB_LATENCY_MS: '20', ...env }))
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  await app.init();
+  return app;
+}
+
+function http(app: INestApplication) {
+  return request(app.getHttpServer());
+}
+
+/** Database queries this instance has made so far. */
+function dbQueries(app: INestApplication): number {
+  return app.get(DatabaseService).queryCount;
+}
+
+function names(products: Product[]): string[] {
+  return products.map((product) => product.name);
+}
+
+describe('sample app on the memory store', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await startApp({});
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('serves the second GET /products/:id from the cache, querying the database once', async () => {
+    const before = dbQueries(app);
+    const first = await http(app).get('/products/1').expect(200);
+    const second = await http(app).get('/products/1').expect(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.headers['x-db-queries']).toBe('0');
+    expect(second.body).toEqual(first.body);
+    expect(second.body).toMatchObject({ id: 1, name: 'Espresso beans, 1 kg' });
+    expect(dbQueries(app) - before).toBe(1);
+  });
+
+  it('returns the fresh product on the GET after a PUT', async () => {
+    await http(app).get('/products/2').expect(200);
+    await http(app).get('/products/2').expect(200).expect('X-Cache', 'HIT');
+    const updated = await http(app).put('/products/2').send({ price: 12.34 }).expect(200);
+    expect(updated.body).toMatchObject({ id: 2, price: 12.34 });
+    const read = await http(app).get('/products/2').expect(200);
+    expect(read.headers['x-cache']).toBe('MISS');
+    expect(read.body).toEqual(updated.body);
+  });
+
+  it('lists a product created by POST on the next GET /products', async () => {
+    await http(app).get('/products').expect(200);
+    await http(app).get('/products').expect(200).expect('X-Cache', 'HIT');
+    const created = await http(app)
+      .post('/products')
+      .send({ name: 'Memory-store mug', price: 14, stock: 3 })
+      .expect(201);
+    const list = await http(app).get('/products').expect(200);
+    expect(list.headers['x-cache']).toBe('MISS');
+    expect(list.body).toContainEqual(created.body);
+  });
+
+  it('counts the hit and the miss of a product read in GET /cache/stats', async () => {
+    const before = (await http(app).get('/cache/stats').expect(200)).body;
+    await http(app).get('/products/5').expect(200).expect('X-Cache', 'MISS');
+    await http(app).get('/products/5').expect(200).expect('X-Cache', 'HIT');
+    const after = (await http(app).get('/cache/stats').expect(200)).body;
+    expect(after.store).toBe('memory');
+    expect(after.hits).toBeGreaterThan(before.hits);
+    expect(after.misses).toBeGreaterThan(before.misses);
+    expect(after.hitRate).toBeGreaterThan(0);
+  });
+
+  it('answers 404 for a missing product, and does not cache the 404', async () => {
+    const before = dbQueries(app);
+    await http(app).get('/products/9999').expect(404);
+    await http(app).get('/products/9999').expect(404);
+    expect(dbQueries(app) - before).toBe(2);
+  });
+
+  it('answers 400 for an invalid body, naming the field', async () => {
+    const created = await http(app).post('/products').send({ name: '', price: -1 }).expect(400);
+    expect(created.body.message).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^name: /), expect.stringMatching(/^stock: /)]),
+    );
+    await http(app).put('/products/3').send({ colour: 'red' }).expect(400);
+  });
+});
+
+interface SharedBackend {
+  name: string;
+  store: string;
+  /** Starts the servers; returns CACHE_URL and the servers to stop. */
+  start(): Promise<{ url: string; servers: ServerProcess[] }>;
+}
+
+const backends: SharedBackend[] = [
+  {
+    name: 'one Redis server',
+    store: 'redis',
+    async start() {
+      const redis = await startRedis();
+      return { url: redis.url, servers: [redis] };
+    },
+  },
+  {
+    name: 'a pool of two Memcached servers',
+    store: 'memcached',
+    async start() {
+      const servers = [await startMemcached(), await startMemcached()];
+      return { url: `memcached://${servers.map((s) => s.address).join(',')}`, servers };
+    },
+  },
+];
+
+describe.each(backends)('two sample app instances sharing $name', ({ store, start }) => {
+  let servers: ServerProcess[] = [];
+  let dir: string;
+  let a: INestApplication;
+  let b: INestApplication;
+
+  beforeAll(async () => {
+    const started = await start();
+    servers = started.servers;
+    // One SQLite file for both, as two app servers would share one database.
+    dir = mkdtempSync(join(tmpdir(), 'ndc-sample-'));
+    const env = { CACHE_URL: started.url, DB_PATH: join(dir, 'catalogue.db') };
+    a = await startApp(env);
+    b = await startApp(env);
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await Promise.all(servers.map((server) => server.stop()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`both use the ${store} store`, async () => {
+    await http(a).get('/cache/stats').expect(200).expect(hasStore(store));
+    await http(b).get('/cache/stats').expect(200).expect(hasStore(store));
+  });
+
+  it('serves through B a product A loaded, without querying B’s database', async () => {
+    const bBefore = dbQueries(b);
+    const throughA = await http(a).get('/products/7').expect(200).expect('X-Cache', 'MISS');
+    const throughB = await http(b).get('/products/7').expect(200).expect('X-Cache', 'HIT');
+    expect(throughB.body).toEqual(throughA.body);
+    expect(dbQueries(b)).toBe(bBefore);
+  });
+
+  it('returns through B the value A updated', async () => {
+    await http(a).get('/products/8').expect(200);
+    await http(b).get('/products/8').expect(200).expect('X-Cache', 'HIT');
+    await http(a).put('/products/8').send({ name: 'French press, 1.5 l', stock: 4 }).expect(200);
+    const throughB = await http(b).get('/products/8').expect(200);
+    expect(throughB.body).toEqual({ id: 8, name: 'French press, 1.5 l', price: 32, stock: 4 });
+  });
+
+  it('shows through A a product B created: the list tag is invalidated for both', async () => {
+    await http(a).get('/products').expect(200);
+    const cached = await http(b).get('/products').expect(200).expect('X-Cache', 'HIT');
+    const name = `Shared ${store} grinder`;
+    expect(names(cached.body)).not.toContain(name);
+    const created = await http(b).post('/products').send({ name, price: 99, stock: 1 }).expect(201);
+    const throughA = await http(a).get('/products').expect(200);
+    expect(throughA.body).toContainEqual(created.body);
+  });
+
+  it('shows through A a product update made through B in the cached list', async () => {
+    await http(a).get('/products').expect(200);
+    await http(b).put('/products/9').send({ price: 18.5 }).expect(200);
+    const throughA = await http(a).get('/products').expect(200);
+    expect(throughA.body).toContainEqual({
+      id: 9,
+      name: 'Milk frothing jug',
+      price: 18.5,
+      stock: 30,
+    });
+  });
+});
+
+function hasStore(store: string) {
+  return (response: request.Response) => {
+    expect(response.body.store).toBe(store);
+  };
+}
