@@ -1,13 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { CacheClient } from 'nestjs-distributed-cache';
+import { CacheClient, type CacheStats } from 'nestjs-distributed-cache';
 
 @Controller('cache')
 export class CacheStatsController {
   constructor(private readonly cache: CacheClient) {}
 
-  /** Hits, misses and errors of this instance's cache client. */
+  /** Hits, misses, writes and errors of this instance's cache client. */
   @Get('stats')
-  stats(): ReturnType<CacheClient['stats']> {
+  stats(): CacheStats {
     return this.cache.stats();
   }
 }
