@@ -73,8 +73,6 @@ function fieldIssue(value: unknown, check: FieldCheck, required: boolean): strin
 function pickFields(value: unknown): Record<string, unknown> {
   const body = value as Record<string, unknown>;
   return Object.fromEntries(
-    Object.keys(FIELDS).flatMap((key) =>
-      key in body && body[key] !== undefined ? [[key, body[key]]] : [],
-    ),
+    Object.keys(FIELDS).flatMap((key) => (body[key] === undefined ? [] : [[key, body[key]]])),
   );
 }
