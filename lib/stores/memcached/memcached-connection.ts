@@ -55,7 +55,10 @@ export class MemcachedConnection extends memjs.Server {
     if (open.length === 0) return;
     this.state._socket?.end();
     await allClosed(open, graceMs);
-    if (this.sockets.size > 0) this.error(new Error(`Connection to ${this.address} closed.`));
+    const left = [...this.sockets];
+    if (left.length === 0) return;
+    this.error(new Error(`Connection to ${this.address} closed.`));
+    await allClosed(left, graceMs);
   }
 
   private get state(): ServerState {
@@ -90,7 +93,8 @@ export class MemcachedConnection extends memjs.Server {
       if (current()) this.error(new Error(`Connection to ${this.address} closed.`));
     });
     socket.setTimeout(conntimeout * 1000, () => {
-      if (current() && !state.connected) this.error(new Error('socket timed out connecting to server.'));
+      if (current() && !state.connected)
+        this.error(new Error('socket timed out connecting to server.'));
     });
     socket.setKeepAlive(keepAlive, keepAliveDelay * 1000);
   }

@@ -1,0 +1,232 @@
+import type { Client } from 'memjs';
+import { CacheOptionsError, CacheValueTooLargeError } from '../errors.js';
+import type { MemcachedConnectionOptions } from '../interfaces/cache-module-options.interface.js';
+import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import { toMemcachedExpiry } from './memcached/expiry.js';
+import { assertKeyPrefix, namespaceKey, physicalKey } from './memcached/key-mapper.js';
+import {
+  createMemcachedClient,
+  resolveMemcachedSettings,
+  type MemcachedSettings,
+} from './memcached/memcached-client.js';
+import type { MemcachedConnection } from './memcached/memcached-connection.js';
+import { translateMemjsError } from './memcached/memcached-errors.js';
+import { NamespaceVersion } from './memcached/namespace-version.js';
+
+export { MEMCACHED_STORE_DEFAULTS } from './memcached/memcached-client.js';
+
+export interface MemcachedStoreOptions {
+  /** Put in front of every key on the server; `clear()` empties this namespace only. */
+  keyPrefix: string;
+  /** Longest time, in milliseconds, one request may wait for its answer before it rejects. */
+  commandTimeout: number;
+  /** Which servers (and credentials), or a memjs client to use as is. */
+  connection: MemcachedConnectionOptions;
+}
+
+/**
+ * Bytes memcached 1.6 stores beside key and value in one item (header 48, CAS 8, key terminator 1,
+ * value CRLF 2 = 59), rounded up: a value is refused before sending when
+ * `value + key + ITEM_OVERHEAD_BYTES > maxValueSize`.
+ */
+export const ITEM_OVERHEAD_BYTES = 64;
+/** `ready()` waits at most this long for a first round trip. */
+const READY_WAIT_MS = 1000;
+
+/** One value to send: physical key, bytes, memcached expiry. */
+interface Item {
+  key: string;
+  value: Buffer;
+  expires: number;
+  size: number;
+}
+
+/**
+ * Memcached driver on memjs (binary protocol, SASL PLAIN, one connection per server). It moves
+ * strings only, under `keyPrefix` and a namespace version: `clear()` writes a new version instead
+ * of flushing the server, so other prefixes and other applications on the same servers keep their
+ * entries. Keys memcached cannot hold (over 250 bytes, spaces, control characters) are stored
+ * under a SHA-256 of the key. Every failure rejects: the cache client above suppresses it.
+ */
+export class MemcachedStore implements CacheStore {
+  readonly name = 'memcached';
+  private readonly client: Client;
+  private readonly owned: MemcachedConnection[];
+  private readonly prefix: string;
+  private readonly commandTimeout: number;
+  private readonly settings: MemcachedSettings;
+  private readonly namespace: NamespaceVersion;
+  private closed = false;
+  private closing?: Promise<void>;
+
+  constructor(options: MemcachedStoreOptions) {
+    const { keyPrefix, commandTimeout, connection } = options;
+    assertKeyPrefix(keyPrefix);
+    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
+      throw new CacheOptionsError(
+        'commandTimeout',
+        commandTimeout,
+        'Use a number of milliseconds > 0.',
+      );
+    }
+    this.prefix = keyPrefix;
+    this.commandTimeout = commandTimeout;
+    this.settings = resolveMemcachedSettings(connection ?? {});
+    const { client, owned } = createMemcachedClient(
+      connection ?? {},
+      commandTimeout,
+      this.settings.connectTimeout,
+    );
+    this.client = client;
+    this.owned = owned;
+    this.namespace = this.namespaceVersion(namespaceKey(keyPrefix));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const namespace = await this.currentNamespace();
+    return this.read(physicalKey(this.prefix, namespace, key));
+  }
+
+  /** memjs has no multi-get: one `get` per key, all in flight at once (pipelined per server). */
+  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+    if (keys.length === 0) return [];
+    const namespace = await this.currentNamespace();
+    return Promise.all(keys.map((key) => this.read(physicalKey(this.prefix, namespace, key))));
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const namespace = await this.currentNamespace();
+    await this.write(this.item(namespace, { key, value, ttlMs }));
+  }
+
+  /** Each entry on its own, as `set`; resolves or rejects once every write has settled. */
+  async setMany(entries: readonly StoreEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const namespace = await this.currentNamespace();
+    await settleAll(entries.map((entry) => this.write(this.item(namespace, entry))));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const namespace = await this.currentNamespace();
+    return this.remove(physicalKey(this.prefix, namespace, key));
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const namespace = await this.currentNamespace();
+    const existed = await settleAll(
+      keys.map((key) => this.remove(physicalKey(this.prefix, namespace, key))),
+    );
+    return existed.filter(Boolean).length;
+  }
+
+  /**
+   * Writes a new namespace version (never `flush_all`): every entry of this prefix becomes
+   * unreachable at once here, within `namespaceRefreshMs` in other processes, and memcached
+   * reclaims the old items as they expire or get evicted.
+   */
+  async clear(): Promise<void> {
+    this.assertOpen();
+    await this.namespace.bump();
+  }
+
+  /** Resolves after one round trip (reading the namespace version), or after 1 s. Never rejects. */
+  async ready(): Promise<void> {
+    if (this.closed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_WAIT_MS)));
+    const roundTrip = Promise.resolve()
+      .then(() => this.namespace.current())
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    await Promise.race([roundTrip, gaveUp]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Closes the connections this store opened (gracefully, then by force after `commandTimeout`),
+   * never a memjs client handed in. No socket or timer is left behind.
+   */
+  close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= Promise.all(
+      this.owned.map((connection) => connection.shutdown(this.commandTimeout)),
+    ).then(() => undefined);
+    return this.closing;
+  }
+
+  private currentNamespace(): string | Promise<string> {
+    this.assertOpen();
+    return this.namespace.current();
+  }
+
+  private async read(key: string): Promise<string | undefined> {
+    const { value } = await this.command(() => this.client.get(key));
+    return value === null ? undefined : value.toString('utf8');
+  }
+
+  /**
+   * A value over `maxValueSize` is never sent; like memcached refusing it, the entry it was
+   * meant to replace is deleted, so a failed update never leaves the old value readable.
+   */
+  private async write(item: Item): Promise<void> {
+    const { key, value, expires, size } = item;
+    const limit = this.settings.maxValueSize;
+    if (size > limit) {
+      await this.remove(key).catch(() => false);
+      throw new CacheValueTooLargeError(size, limit);
+    }
+    await this.command(() => this.client.set(key, value, { expires }), { size, limit });
+  }
+
+  /** memjs answers `false` for a key that did not exist. */
+  private remove(key: string): Promise<boolean> {
+    return this.command(() => this.client.delete(key));
+  }
+
+  private item(namespace: string, entry: StoreEntry): Item {
+    const key = physicalKey(this.prefix, namespace, entry.key);
+    const value = Buffer.from(entry.value, 'utf8');
+    const size = value.length + Buffer.byteLength(key) + ITEM_OVERHEAD_BYTES;
+    return { key, value, expires: toMemcachedExpiry(entry.ttlMs), size };
+  }
+
+  private async command<T>(
+    run: () => Promise<T>,
+    item?: { size: number; limit: number },
+  ): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const { commandTimeout } = this;
+      const { connectTimeout } = this.settings;
+      throw translateMemjsError(error, { commandTimeout, connectTimeout, item });
+    }
+  }
+
+  private namespaceVersion(key: string): NamespaceVersion {
+    const io = {
+      read: () => this.read(key),
+      create: (version: string) =>
+        this.command(() => this.client.add(key, version, { expires: 0 })),
+      replace: async (version: string) => {
+        await this.command(() => this.client.set(key, version, { expires: 0 }));
+      },
+    };
+    return new NamespaceVersion(io, this.settings.namespaceRefreshMs);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The memcached cache store is closed.');
+  }
+}
+
+/** Like `Promise.all`, but settles only once every promise has: then the first failure rejects. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
