@@ -183,8 +183,10 @@ export class DistributedCacheClient extends CacheClient {
   }
 
   private put(key: string, stored: string, ttlMs: number | undefined): MaybePromise<boolean> {
-    this.counters.sets++;
-    return this.store.set(key, stored, ttlMs);
+    return chain(this.store.set(key, stored, ttlMs), (written) => {
+      if (written) this.counters.sets++;
+      return written;
+    });
   }
 
   private encode(key: string, value: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import memjs from 'memjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,16 +73,6 @@ class Inspector {
 let prefixes = 0;
 const uniquePrefix = () => `mc${process.pid}-${++prefixes}:`;
 const silent = { log: () => undefined };
-/** SIGSTOP, and wait until every thread of the server has actually stopped. */
-async function pause(server: ServerProcess): Promise<void> {
-  server.pause();
-  const taskDir = `/proc/${server.pid}/task`;
-  const stopped = () =>
-    readdirSync(taskDir).every((task) =>
-      /\) [tT] /.test(readFileSync(`${taskDir}/${task}/stat`, 'utf8')),
-    );
-  await eventually(stopped);
-}
 const openSockets = () =>
   process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
 
@@ -230,12 +220,12 @@ describe('MemcachedStore', () => {
       expect(item?.exp).toBeGreaterThan(Date.now() / 1000 + (days - 1) * 86_400);
     });
 
-    it('turns a TTL into memcached expiry: up to whole seconds, a Unix time beyond 30 days, 0 for none', () => {
+    it('turns a TTL into memcached expiry: whole seconds up plus a clock tick, a Unix time from 30 days, 0 for none', () => {
       const now = 1_800_000_000_000;
-      expect(toMemcachedExpiry(300, now)).toBe(1);
-      expect(toMemcachedExpiry(1500, now)).toBe(2);
-      expect(toMemcachedExpiry(2_592_000_000, now)).toBe(2_592_000);
-      expect(toMemcachedExpiry(2_592_001_000, now)).toBe(1_800_000_000 + 2_592_001);
+      expect(toMemcachedExpiry(300, now)).toBe(2);
+      expect(toMemcachedExpiry(1500, now)).toBe(3);
+      expect(toMemcachedExpiry(2_591_999_000, now)).toBe(2_592_000);
+      expect(toMemcachedExpiry(2_592_000_000, now)).toBe(1_800_000_000 + 2_592_000);
       expect(toMemcachedExpiry(undefined, now)).toBe(0);
       expect(toMemcachedExpiry(0, now)).toBe(0);
     });
@@ -287,7 +277,7 @@ describe('MemcachedStore', () => {
       const paused = await startServer();
       const store = open({ servers: [paused.address] }, { commandTimeout: 300 });
       await store.set('k', 'v');
-      await pause(paused);
+      await paused.pause();
       try {
         await expect(store.get('k')).rejects.toMatchObject({ code: 'E_CACHE_TIMEOUT' });
       } finally {
@@ -304,7 +294,7 @@ describe('MemcachedStore', () => {
         await eventually(async () => (await connections()) === 1); // the watcher alone
         const store = open({ servers: [paused.address] }, { commandTimeout: 300 });
         await store.set('k', 'v');
-        await pause(paused);
+        await paused.pause();
         await store.get('k').catch(() => undefined);
         paused.resume();
         await eventually(async () => (await store.get('k').catch(() => undefined)) === 'v');
@@ -340,7 +330,7 @@ describe('MemcachedStore', () => {
       const store = open({ servers: [paused.address] }, { commandTimeout: 200 });
       await store.set('k', 'v');
       expect(openSockets()).toBe(before + 1);
-      await pause(paused);
+      await paused.pause();
       try {
         await store.close();
         expect(openSockets()).toBe(before);

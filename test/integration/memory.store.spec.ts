@@ -5,7 +5,8 @@ import { describeStoreContract } from '../support/store-contract.js';
 describeStoreContract('memory', async () => {
   const byPrefix = new Map<string, MemoryStore>();
   return {
-    create: (prefix) => byPrefix.get(prefix) ?? byPrefix.set(prefix, new MemoryStore()).get(prefix)!,
+    create: (prefix) =>
+      byPrefix.get(prefix) ?? byPrefix.set(prefix, new MemoryStore()).get(prefix)!,
   };
 });
 

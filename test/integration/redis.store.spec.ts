@@ -193,7 +193,7 @@ describe('RedisStore when the server fails', () => {
     const store = ctx.open('paused:', undefined, 300);
     await store.ready();
     await store.set('k', 'v');
-    ctx.server.pause();
+    await ctx.server.pause();
     try {
       await expect(store.get('k')).rejects.toThrow(/timed out/i);
     } finally {

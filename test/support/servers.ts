@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,8 @@ export interface ServerProcess {
   readonly pid: number | undefined;
   /** SIGKILL, and wait for the process to be gone. */
   kill(): Promise<void>;
-  /** SIGSTOP: the socket stays open but nothing answers. */
-  pause(): void;
+  /** SIGSTOP, resolved once every thread has stopped: the socket stays open, nothing answers. */
+  pause(): Promise<void>;
   /** SIGCONT */
   resume(): void;
   /** Start again on the same port (after `kill`). */
@@ -60,6 +60,16 @@ export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   });
 }
 
+/** SIGSTOP reaches each thread of a process a moment later; a request sent before may be served. */
+async function waitUntilStopped(pid: number | undefined): Promise<void> {
+  const tasks = `/proc/${pid}/task`;
+  const stopped = () =>
+    readdirSync(tasks).every((task) =>
+      /\) [tT] /.test(readFileSync(`${tasks}/${task}/stat`, 'utf8')),
+    );
+  while (!stopped()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 function waitForExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
@@ -96,7 +106,10 @@ async function startProcess(
       child.kill('SIGKILL');
       await waitForExit(child);
     },
-    pause: () => void child.kill('SIGSTOP'),
+    async pause() {
+      child.kill('SIGSTOP');
+      await waitUntilStopped(child.pid);
+    },
     resume: () => void child.kill('SIGCONT'),
     async restart() {
       await waitForExit(child);
@@ -116,23 +129,28 @@ export interface RedisServer extends ServerProcess {
   readonly url: string;
 }
 
-export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+/** A `redis-server` on a free loopback port, or on `port` when given. */
+export async function startRedis(extraArgs: string[] = [], port?: number): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ndc-redis-'));
-  const server = await startProcess('redis-server', (port) => [
-    '--port',
-    String(port),
-    '--bind',
-    HOST,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    '--protected-mode',
-    'no',
-    ...extraArgs,
-  ]);
+  const server = await startProcess(
+    'redis-server',
+    (p) => [
+      '--port',
+      String(p),
+      '--bind',
+      HOST,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--protected-mode',
+      'no',
+      ...extraArgs,
+    ],
+    port,
+  );
   const stop = server.stop;
   return Object.assign(server, {
     url: `redis://${HOST}:${server.port}`,
@@ -143,18 +161,11 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
   });
 }
 
-export function startMemcached(extraArgs: string[] = []): Promise<ServerProcess> {
-  return startProcess('memcached', (port) => [
-    '-p',
-    String(port),
-    '-l',
-    HOST,
-    '-U',
-    '0',
-    '-m',
-    '64',
-    '-u',
-    'root',
-    ...extraArgs,
-  ]);
+/** A `memcached` on a free loopback port, or on `port` when given. */
+export function startMemcached(extraArgs: string[] = [], port?: number): Promise<ServerProcess> {
+  return startProcess(
+    'memcached',
+    (p) => ['-p', String(p), '-l', HOST, '-U', '0', '-m', '64', '-u', 'root', ...extraArgs],
+    port,
+  );
 }

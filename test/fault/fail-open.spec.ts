@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cacheable, CacheEvict, type CacheModuleOptions } from '../../lib/index.js';
+import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { memcachedConnections } from '../support/memcached-stats.js';
+import { inspectRedis, redisConnections } from '../support/redis-cli.js';
+import { freePort, startMemcached, startRedis, type ServerProcess } from '../support/servers.js';
+import { eventually } from '../support/store-contract.js';
+
+@Injectable()
+class QuoteService {
+  calls = 0;
+
+  @Cacheable({ key: (id: number) => `quote:${id}`, ttl: 60 })
+  async quote(id: number): Promise<{ id: number; price: number }> {
+    this.calls++;
+    return { id, price: id * 10 };
+  }
+
+  @CacheEvict({ key: (id: number) => `quote:${id}` })
+  async reprice(id: number): Promise<number> {
+    return id;
+  }
+}
+
+interface Backend {
+  name: string;
+  start(port?: number): Promise<ServerProcess>;
+  options(server: { address: string; port: number }): CacheModuleOptions;
+  connections(server: ServerProcess): Promise<number>;
+  closeInspector(): Promise<void>;
+}
+
+const inspectors = new Map<number, ReturnType<typeof inspectRedis>>();
+const backends: Backend[] = [
+  {
+    name: 'redis',
+    start: (port) => startRedis([], port),
+    options: ({ port }) => ({ store: 'redis', redis: { url: `redis://127.0.0.1:${port}` } }),
+    connections: (server) => {
+      const inspector = inspectors.get(server.port) ?? inspectRedis(server.port);
+      inspectors.set(server.port, inspector);
+      return redisConnections(inspector);
+    },
+    closeInspector: async () => {
+      await Promise.all([...inspectors.values()].map((i) => i.quit()));
+      inspectors.clear();
+    },
+  },
+  {
+    name: 'memcached',
+    start: (port) => startMemcached([], port),
+    options: ({ address }) => ({ store: 'memcached', memcached: { servers: [address] } }),
+    connections: (server) => memcachedConnections(server.port),
+    closeInspector: async () => undefined,
+  },
+];
+
+describe.each(backends)('fail-open on $name', (backend) => {
+  let server: ServerProcess;
+  let app: CacheApp;
+  let quotes: QuoteService;
+  const open = async (target: { address: string; port: number } = server) => {
+    app = await startCacheApp(
+      { ...backend.options(target), keyPrefix: freshPrefix(), commandTimeout: 200 },
+      [QuoteService],
+    );
+    quotes = app.get(QuoteService);
+    return app;
+  };
+  const servedFromCache = async (id: number) => {
+    const before = quotes.calls;
+    await quotes.quote(id);
+    await quotes.quote(id);
+    return quotes.calls - before <= 1 && (await app.client.has(`quote:${id}`));
+  };
+
+  beforeAll(async () => {
+    server = await backend.start();
+  });
+  afterEach(async () => {
+    server.resume();
+    await app?.close();
+  });
+  afterAll(async () => {
+    await backend.closeInspector();
+    await server?.stop();
+  });
+
+  it('returns the method result while the server is killed, and resumes caching after a restart', async () => {
+    await open();
+    await quotes.quote(1);
+    await server.kill();
+    const results = await Promise.all([1, 2, 3, 1].map((id) => quotes.quote(id)));
+    expect(results.map((r) => r.price)).toEqual([10, 20, 30, 10]);
+    expect(await quotes.reprice(1)).toBe(1);
+    expect(app.client.stats().errors).toBeGreaterThan(0);
+    await server.restart();
+    await eventually(() => servedFromCache(5), 10_000);
+  });
+
+  it('returns the method result while the server is paused (SIGSTOP), and resumes after SIGCONT', async () => {
+    await open();
+    await server.pause();
+    const results = await Promise.all([7, 8, 7].map((id) => quotes.quote(id)));
+    expect(results.map((r) => r.price)).toEqual([70, 80, 70]);
+    expect(await app.client.set('while-paused', 1)).toBe(false);
+    expect(await app.client.get('while-paused')).toBeUndefined();
+    server.resume();
+    await eventually(() => servedFromCache(9), 10_000);
+  });
+
+  it('starts while the server is unreachable, serves method results, and caches once it appears', async () => {
+    const port = await freePort();
+    await open({ address: `127.0.0.1:${port}`, port });
+    expect((await quotes.quote(4)).price).toBe(40);
+    expect((await quotes.quote(4)).price).toBe(40);
+    expect(quotes.calls).toBe(2);
+    const late = await backend.start(port);
+    try {
+      await eventually(() => servedFromCache(4), 10_000);
+    } finally {
+      await app.close();
+      await late.stop();
+    }
+  });
+
+  it('serves 500 concurrent decorated calls over the same connections and closes them on app.close()', async () => {
+    const before = await backend.connections(server);
+    await open();
+    await Promise.all(Array.from({ length: 500 }, (_, i) => quotes.quote(i % 50)));
+    const during = await backend.connections(server);
+    expect(during - before).toBe(1);
+    await app.close();
+    await eventually(async () => (await backend.connections(server)) === before, 5000);
+  });
+});
