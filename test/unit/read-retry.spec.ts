@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { CacheTimeoutError } from '../../lib/index.js';
+import { backoff, withReadRetry } from '../../lib/resilience/read-retry.js';
+
+const failing = (errors: Error[], value = 'ok') => {
+  let calls = 0;
+  const read = async () => {
+    const error = errors[calls++];
+    if (error) throw error;
+    return value;
+  };
+  return { read, calls: () => calls };
+};
+
+describe('withReadRetry', () => {
+  it('retries a read that failed fast and returns its value', async () => {
+    const store = failing([new Error('ECONNRESET')]);
+    expect(await withReadRetry(store.read, 2, 1000)).toBe('ok');
+    expect(store.calls()).toBe(2);
+  });
+
+  it('stops after the allowed number of retries', async () => {
+    const store = failing([new Error('a'), new Error('b'), new Error('c')]);
+    await expect(withReadRetry(store.read, 1, 1000)).rejects.toThrow('b');
+    expect(store.calls()).toBe(2);
+  });
+
+  it('does not retry a timeout', async () => {
+    const timeouts = failing([new CacheTimeoutError('redis', 250)]);
+    await expect(withReadRetry(timeouts.read, 3, 1000)).rejects.toBeInstanceOf(CacheTimeoutError);
+    expect(timeouts.calls()).toBe(1);
+    const ioredis = failing([new Error('Command timed out')]);
+    await expect(withReadRetry(ioredis.read, 3, 1000)).rejects.toThrow('timed out');
+    expect(ioredis.calls()).toBe(1);
+  });
+
+  it('does not retry past its budget', async () => {
+    const store = failing([new Error('a'), new Error('b')]);
+    await expect(withReadRetry(store.read, 5, 5)).rejects.toThrow('a');
+    expect(store.calls()).toBe(1);
+  });
+
+  it('never retries a synchronous store', () => {
+    let calls = 0;
+    expect(withReadRetry(() => ++calls, 3, 1000)).toBe(1);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially in milliseconds with up to 100% jitter', () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const base = 10 * 2 ** attempt;
+      for (let i = 0; i < 50; i++) {
+        const delay = backoff(attempt);
+        expect(delay).toBeGreaterThanOrEqual(base);
+        expect(delay).toBeLessThanOrEqual(2 * base);
+      }
+    }
+  });
+});
