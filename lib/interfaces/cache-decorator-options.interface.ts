@@ -29,11 +29,8 @@ export interface CacheEvictOptions<A extends unknown[] = unknown[]> {
   beforeInvocation?: boolean;
 }
 
-export interface CachePutOptions<A extends unknown[] = unknown[], R = unknown> {
-  /** The key the result is stored under. Default: the same default key as `@Cacheable`. */
-  key?: FromArgs<string, A>;
-  ttl?: FromArgs<Ttl, A>;
-  tags?: FromArgs<readonly string[], A>;
-  condition?(...args: A): boolean;
-  unless?(result: R, ...args: A): boolean;
-}
+/**
+ * The same options as `@Cacheable`: `key` is where the result is stored (default: the same
+ * default key as `@Cacheable`, so a put refreshes what `@Cacheable` readers of those arguments get).
+ */
+export type CachePutOptions<A extends unknown[] = unknown[], R = unknown> = CacheableOptions<A, R>;
