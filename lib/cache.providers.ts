@@ -34,6 +34,7 @@ export const cacheProviders: Provider[] = [
     useFactory: (options: ResolvedCacheOptions, store: CacheStore) => {
       const failures = new FailureLog(new Logger('CacheClient'));
       const safe = new SafeStore(store, failures, options);
+      store.onFailure?.((operation, error) => safe.report(`${store.name} ${operation}`, error));
       return new DistributedCacheClient(safe, new EntryCodec(options.serializer), options.ttlMs);
     },
     inject: [RESOLVED_OPTIONS, CACHE_STORE],

@@ -48,7 +48,14 @@ export interface RedisConnectionOptions {
 }
 
 export interface MemcachedConnectionOptions {
-  /** `['host:port', …]`; one or many. */
+  /**
+   * The pool: `'host:port'` or `'host:port:weight'` (twemproxy's form), one or many. Keys are
+   * placed on a ketama ring compatible with libmemcached (`KETAMA_WEIGHTED`) and twemproxy
+   * (`distribution: ketama`, `hash: md5`), so clients in other languages agree on where each key
+   * lives. A weight is a whole number ≥ 1 (default 1): a server's share of the keys is its weight
+   * over the total. IPv6 hosts in brackets: `'[::1]:11211'`.
+   * @example ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211:2']
+   */
   servers?: string[];
   /** SASL PLAIN credentials. */
   username?: string;
@@ -70,7 +77,26 @@ export interface MemcachedConnectionOptions {
    * @default 1000
    */
   connectTimeout?: number;
-  /** A memjs client you already have. Used as is and not closed by the module. */
+  /**
+   * Consecutive failures (refused or reset connections, timeouts) after which a server is taken
+   * off the ring for `retryEjectedAfterMs`, its keys going to the other servers meanwhile
+   * (twemproxy's `auto_eject_hosts` / `server_failure_limit`). `0` never ejects: a dead server's
+   * keys are misses until it returns. Ejecting keeps the hit rate up while a server is down, at a
+   * price: when it returns, it serves what it held before, which may be stale (entries updated,
+   * deleted or invalidated meanwhile were written elsewhere). Use it with short TTLs.
+   * @default 0
+   */
+  ejectAfterFailures?: number;
+  /**
+   * How long, in milliseconds, an ejected server stays off the ring before it is tried again
+   * (twemproxy's `server_retry_timeout`). Only with `ejectAfterFailures`.
+   * @default 30000
+   */
+  retryEjectedAfterMs?: number;
+  /**
+   * A memjs client you already have. Used as is (its own server selection included) and not
+   * closed by the module.
+   */
   client?: MemjsClient;
 }
 

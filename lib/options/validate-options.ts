@@ -14,6 +14,7 @@ import type {
 } from '../interfaces/cache-module-options.interface.js';
 import { jsonSerializer } from '../serialization/json.serializer.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
+import { parseServerAddress } from '../stores/memcached/server-address.js';
 import { toTtlMs } from '../utils/ttl.js';
 
 /** Options after validation: defaults applied, TTL in milliseconds. */
@@ -150,21 +151,28 @@ function checkMemcached(
     throw new CacheOptionsError(
       'memcached.servers',
       servers,
-      "List at least one server: ['host:port', ...].",
+      "List at least one server: ['host:port', ...] or ['host:port:weight', ...].",
     );
   }
   servers.forEach((server, i) => checkServer(`memcached.servers[${i}]`, server));
-  if (memcached?.maxValueSize !== undefined)
-    positive('memcached.maxValueSize', memcached.maxValueSize);
+  const { maxValueSize, ejectAfterFailures, retryEjectedAfterMs } = memcached!;
+  if (maxValueSize !== undefined) positive('memcached.maxValueSize', maxValueSize);
+  if (ejectAfterFailures !== undefined)
+    wholeNumber('memcached.ejectAfterFailures', ejectAfterFailures, 0);
+  if (retryEjectedAfterMs !== undefined)
+    positive('memcached.retryEjectedAfterMs', retryEjectedAfterMs);
   return memcached!;
 }
 
+/** `host:port` or `host:port:weight` (port 1–65535, weight a whole number ≥ 1). */
 function checkServer(option: string, server: unknown) {
-  const match =
-    typeof server === 'string' ? /^([^\s:]+|\[[0-9a-f:]+\]):(\d+)$/i.exec(server) : null;
-  if (!match)
-    throw new CacheOptionsError(option, server, "Use 'host:port', for example '127.0.0.1:11211'.");
-  port(option, Number(match[2]));
+  const parsed = parseServerAddress(server);
+  if (parsed?.hasPort && !(server as string).includes('@')) return;
+  throw new CacheOptionsError(
+    option,
+    server,
+    "Use 'host:port' or 'host:port:weight' with a port from 1 to 65535 and a whole-number weight of at least 1, for example '127.0.0.1:11211' or '127.0.0.1:11212:2'.",
+  );
 }
 
 function checkMemory(memory: MemoryStoreOptions): MemoryStoreOptions {

@@ -26,6 +26,11 @@ export interface CacheStore {
   deleteMany(keys: readonly string[]): MaybePromise<number>;
   /** Removes every key under this store's prefix, and nothing else on the server. */
   clear(): MaybePromise<void>;
+  /**
+   * Given, once, where to report a failure the store answered around instead of rejecting (one
+   * server of a pool failing part of a `getMany`), so that it is logged and counted all the same.
+   */
+  onFailure?(report: (operation: string, error: unknown) => void): void;
   /** Resolves once the store can serve (or gave up waiting); never rejects. */
   ready?(): Promise<void>;
   /** Closes every connection the store opened (not one handed in by the user). */

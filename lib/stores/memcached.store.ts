@@ -11,7 +11,9 @@ import {
 } from './memcached/memcached-client.js';
 import type { MemcachedConnection } from './memcached/memcached-connection.js';
 import { translateMemjsError } from './memcached/memcached-errors.js';
+import { getFromServer } from './memcached/multi-get.js';
 import { NamespaceVersion } from './memcached/namespace-version.js';
+import { serverIndexOf, type KetamaServerSelector } from './memcached/server-selection.js';
 
 export { MEMCACHED_STORE_DEFAULTS } from './memcached/memcached-client.js';
 
@@ -52,6 +54,8 @@ export class MemcachedStore implements CacheStore {
   readonly name = 'memcached';
   private readonly client: Client;
   private readonly owned: MemcachedConnection[];
+  private readonly selector?: KetamaServerSelector;
+  private reportFailure?: (operation: string, error: unknown) => void;
   private readonly prefix: string;
   private readonly commandTimeout: number;
   private readonly settings: MemcachedSettings;
@@ -72,14 +76,18 @@ export class MemcachedStore implements CacheStore {
     this.prefix = keyPrefix;
     this.commandTimeout = commandTimeout;
     this.settings = resolveMemcachedSettings(connection ?? {});
-    const { client, owned } = createMemcachedClient(
+    // The namespace version never moves on an ejection: a server standing in for its own would
+    // not have it, and a fresh one there would empty the whole namespace.
+    const versionKey = namespaceKey(keyPrefix);
+    const { client, owned, selector } = createMemcachedClient(
       connection ?? {},
-      commandTimeout,
-      this.settings.connectTimeout,
+      { ...this.settings, commandTimeout },
+      [versionKey],
     );
     this.client = client;
     this.owned = owned;
-    this.namespace = this.namespaceVersion(namespaceKey(keyPrefix));
+    this.selector = selector;
+    this.namespace = this.namespaceVersion(versionKey);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -87,11 +95,35 @@ export class MemcachedStore implements CacheStore {
     return this.read(physicalKey(this.prefix, namespace, key));
   }
 
-  /** memjs has no multi-get: one `get` per key, all in flight at once (pipelined per server). */
+  /**
+   * Keys grouped by the server that holds them, one multi-get per server (quiet gets and a no-op
+   * in a single write), every server at once. A server that fails turns only its own keys into
+   * misses, reported to the client; when every server fails, `getMany` rejects.
+   */
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
     const namespace = await this.currentNamespace();
-    return Promise.all(keys.map((key) => this.read(physicalKey(this.prefix, namespace, key))));
+    const physical = keys.map((key) => physicalKey(this.prefix, namespace, key));
+    const groups = new Map<number, Set<string>>();
+    for (const key of physical) {
+      const index = serverIndexOf(this.client, key);
+      const group = groups.get(index) ?? new Set<string>();
+      groups.set(index, group.add(key));
+    }
+    const answers = await Promise.allSettled(
+      [...groups].map(([index, group]) =>
+        this.command(() => getFromServer(this.client, this.client.servers[index], [...group])),
+      ),
+    );
+    const found = new Map<string, Buffer>();
+    const failures: unknown[] = [];
+    for (const answer of answers) {
+      if (answer.status === 'rejected') failures.push(answer.reason);
+      else for (const [key, value] of answer.value) found.set(key, value);
+    }
+    if (failures.length === answers.length) throw failures[0];
+    if (failures.length > 0) this.reportFailure?.('getMany', failures[0]);
+    return physical.map((key) => found.get(key)?.toString('utf8'));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -128,6 +160,16 @@ export class MemcachedStore implements CacheStore {
   async clear(): Promise<void> {
     this.assertOpen();
     await this.namespace.bump();
+  }
+
+  /** Where a failure answered around (one server of a `getMany`) is logged and counted. */
+  onFailure(report: (operation: string, error: unknown) => void): void {
+    this.reportFailure = report;
+  }
+
+  /** Indexes, in `memcached.servers`, of the servers ejected from the ring now. */
+  ejectedServers(): number[] {
+    return this.selector?.ejected() ?? [];
   }
 
   /** Resolves after one round trip (reading the namespace version), or after 1 s. Never rejects. */

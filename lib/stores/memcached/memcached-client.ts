@@ -1,25 +1,34 @@
+import { Logger } from '@nestjs/common';
 import memjs, { type Client } from 'memjs';
 import { CacheOptionsError } from '../../errors.js';
 import type { MemcachedConnectionOptions } from '../../interfaces/cache-module-options.interface.js';
+import { ketamaLabel } from './ketama-ring.js';
 import { MemcachedConnection } from './memcached-connection.js';
-import { moduloServerSelector, useServerSelector } from './server-selection.js';
+import { parseServerAddress, type MemcachedServerAddress } from './server-address.js';
+import { KetamaServerSelector, useServerSelector } from './server-selection.js';
 
 export const MEMCACHED_STORE_DEFAULTS = {
   maxValueSize: 1_048_576,
   namespaceRefreshMs: 1000,
   connectTimeout: 1000,
+  ejectAfterFailures: 0,
+  retryEjectedAfterMs: 30_000,
 } as const;
 
 export interface MemcachedSettings {
   maxValueSize: number;
   namespaceRefreshMs: number;
   connectTimeout: number;
+  ejectAfterFailures: number;
+  retryEjectedAfterMs: number;
 }
 
 export interface MemcachedClientHandle {
   client: Client;
   /** The connections this store opened; empty for a user's client, which is never closed. */
   owned: MemcachedConnection[];
+  /** The ketama ring routing `client`; absent for a user's client, which keeps its own routing. */
+  selector?: KetamaServerSelector;
 }
 
 /** memjs logs to `console` by default; failures reach the store as rejections instead. */
@@ -30,82 +39,105 @@ export function resolveMemcachedSettings(options: MemcachedConnectionOptions): M
   assertNumber('memcached.maxValueSize', settings.maxValueSize, 1, 'an item size in bytes');
   assertNumber('memcached.namespaceRefreshMs', settings.namespaceRefreshMs, 0, 'milliseconds');
   assertNumber('memcached.connectTimeout', settings.connectTimeout, 1, 'milliseconds');
+  assertWhole(
+    'memcached.ejectAfterFailures',
+    settings.ejectAfterFailures,
+    0,
+    'failures (0: never)',
+  );
+  assertNumber('memcached.retryEjectedAfterMs', settings.retryEjectedAfterMs, 1, 'milliseconds');
   return settings;
 }
 
 /**
  * The user's client as is, or a memjs client on `servers` that fails fast and quietly: one
- * attempt per call (the cache client above retries), `commandTimeout` per request, no failover
- * (a dead server's keys are misses, not moved to another server), TCP keep-alive, no logging.
+ * attempt per call (the cache client above retries), `commandTimeout` per request, no memjs
+ * failover, TCP keep-alive, no logging; keys placed on a ketama ring (libmemcached / twemproxy
+ * compatible), from which a failing server is ejected only when `ejectAfterFailures` is set.
+ * `pinnedKeys` never move on an ejection.
  */
 export function createMemcachedClient(
   connection: MemcachedConnectionOptions,
-  commandTimeout: number,
-  connectTimeout: number,
+  settings: MemcachedSettings & { commandTimeout: number },
+  pinnedKeys: readonly string[] = [],
 ): MemcachedClientHandle {
   if (connection.client) return { client: connection.client, owned: [] };
   const { servers, username, password } = connection;
-  if (!Array.isArray(servers) || servers.length === 0 || !servers.every(isAddress)) {
+  const addresses = Array.isArray(servers) ? servers.map(parseServerAddress) : [];
+  if (addresses.length === 0 || !addresses.every((address) => address !== undefined)) {
     throw new CacheOptionsError(
       'memcached.servers',
       servers,
-      "Give at least one server as 'host:port' (or 'user:password@host:port'), or a memjs client as memcached.client.",
+      "Give at least one server as 'host:port' or 'host:port:weight' (or 'user:password@host:port'), or a memjs client as memcached.client.",
     );
   }
   const serverOptions = {
     username,
     password,
-    timeout: commandTimeout / 1000,
-    conntimeout: connectTimeout / 1000,
+    timeout: settings.commandTimeout / 1000,
+    conntimeout: settings.connectTimeout / 1000,
     keepAlive: true,
   };
-  const owned = servers.map((address) => {
-    const { host, port, user, pass } = parseAddress(address);
-    return new MemcachedConnection(host, port, user, pass, { ...serverOptions });
-  });
+  const owned = addresses.map(
+    ({ host, port, username: user, password: pass }) =>
+      new MemcachedConnection(host, port, user, pass, { ...serverOptions }),
+  );
   const client = new memjs.Client(owned, {
     retries: 1,
     failover: false,
     expires: 0,
     logger: SILENT_LOGGER,
   });
-  useServerSelector(client, moduloServerSelector);
-  return { client, owned };
+  const selector = new KetamaServerSelector(
+    addresses.map(ringMember),
+    { afterFailures: settings.ejectAfterFailures, retryAfterMs: settings.retryEjectedAfterMs },
+    new Set(pinnedKeys),
+    (event, index) => logRingChange(event, owned[index].address, settings),
+  );
+  owned.forEach((connection, index) => (connection.health = selector.healthOf(index)));
+  useServerSelector(client, selector);
+  return { client, owned, selector };
 }
 
-/** `[user:password@]host[:port]`, as memjs reads it; IPv6 hosts in brackets. */
-function parseAddress(address: string) {
-  const at = address.lastIndexOf('@');
-  const [user, pass] = at >= 0 ? splitOnce(address.slice(0, at), ':') : [];
-  const hostPort = address.slice(at + 1);
-  const colon = hostPort.lastIndexOf(':');
-  const hasPort = colon > hostPort.lastIndexOf(']');
-  const host = (hasPort ? hostPort.slice(0, colon) : hostPort).replace(/^\[(.*)\]$/, '$1');
-  const port = hasPort ? Number(hostPort.slice(colon + 1)) : 11211;
-  return { host, port, user: user || undefined, pass: pass || undefined };
+function ringMember({ host, port, weight }: MemcachedServerAddress) {
+  return { label: ketamaLabel(host, port), weight };
 }
 
-function isAddress(address: unknown): address is string {
-  if (typeof address !== 'string' || address.includes(',')) return false;
-  const { host, port } = parseAddress(address);
-  return host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536;
-}
+const ringLog = new Logger('MemcachedStore');
 
-function splitOnce(text: string, separator: string): [string, string] {
-  const at = text.indexOf(separator);
-  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+function logRingChange(
+  event: 'ejected' | 'readmitted',
+  address: string,
+  settings: MemcachedSettings,
+): void {
+  if (event === 'readmitted') {
+    ringLog.log(`memcached server ${address} is back on the ring; its keys map to it again.`);
+    return;
+  }
+  ringLog.warn(
+    `memcached server ${address} failed ${settings.ejectAfterFailures} times in a row and is off the ring for ${settings.retryEjectedAfterMs} ms (memcached.ejectAfterFailures, memcached.retryEjectedAfterMs); its keys map to the other servers meanwhile.`,
+  );
 }
 
 function definedOnly(options: MemcachedConnectionOptions): Partial<MemcachedSettings> {
   const { maxValueSize, namespaceRefreshMs, connectTimeout } = options;
-  return Object.fromEntries(
-    Object.entries({ maxValueSize, namespaceRefreshMs, connectTimeout }).filter(
-      ([, value]) => value !== undefined,
-    ),
-  );
+  const { ejectAfterFailures, retryEjectedAfterMs } = options;
+  const given = {
+    maxValueSize,
+    namespaceRefreshMs,
+    connectTimeout,
+    ejectAfterFailures,
+    retryEjectedAfterMs,
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
 }
 
 function assertNumber(option: string, value: unknown, min: number, unit: string): void {
   if (typeof value === 'number' && Number.isFinite(value) && value >= min) return;
   throw new CacheOptionsError(option, value, `Use a number of ${unit}, at least ${min}.`);
+}
+
+function assertWhole(option: string, value: unknown, min: number, unit: string): void {
+  if (Number.isInteger(value) && (value as number) >= min) return;
+  throw new CacheOptionsError(option, value, `Use a whole number of ${unit}, at least ${min}.`);
 }

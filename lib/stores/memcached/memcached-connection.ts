@@ -1,5 +1,6 @@
 import memjs, { type ServerOptions } from 'memjs';
 import { connect, type Socket } from 'node:net';
+import type { ServerHealth } from './server-selection.js';
 
 /** The memjs `Server` fields this class manages: public in memjs, `readonly` in its typings. */
 interface ServerState {
@@ -25,6 +26,8 @@ interface ServerState {
  */
 export class MemcachedConnection extends memjs.Server {
   private readonly sockets = new Set<Socket>();
+  /** Told of every failure (of a connection, or of the requests in flight) and every answer. */
+  health?: ServerHealth;
 
   /** `host:port`, for messages. */
   get address(): string {
@@ -41,6 +44,7 @@ export class MemcachedConnection extends memjs.Server {
   /** Fails every request in flight (memjs), then destroys every socket of this server. */
   override error(error: Error | string): void {
     const abandoned = [...this.sockets];
+    this.health?.failed();
     this.state.responseBuffer = Buffer.alloc(0);
     super.error(error instanceof Error ? error : new Error(String(error)));
     for (const socket of abandoned) socket.destroy();
@@ -51,6 +55,7 @@ export class MemcachedConnection extends memjs.Server {
    * `graceMs` at most, fails whatever is left and destroys the sockets.
    */
   async shutdown(graceMs: number): Promise<void> {
+    this.health = undefined;
     const open = [...this.sockets];
     if (open.length === 0) return;
     this.state._socket?.end();
@@ -82,7 +87,9 @@ export class MemcachedConnection extends memjs.Server {
       else this.emit('authenticated');
     });
     socket.on('data', (data: Buffer) => {
-      if (current()) this.responseHandler(data);
+      if (!current()) return;
+      this.health?.succeeded();
+      this.responseHandler(data);
     });
     socket.on('error', (error) => {
       if (current()) this.error(error);
