@@ -75,7 +75,8 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function startProcess(
+/** Spawns `command` for a port and resolves once that port accepts connections. */
+export async function startProcess(
   command: string,
   argsFor: (port: number) => string[],
   fixedPort?: number,

@@ -90,6 +90,9 @@ function createCluster(
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
     slotsRefreshTimeout: redisOptions.connectTimeout,
+    // CLUSTERDOWN lasts until a replica is promoted (seconds): waiting 100 ms and retrying inside
+    // one command's time budget cannot succeed, so answer at once (the client above reads a miss).
+    retryDelayOnClusterDown: 0,
     ...clusterOptions,
     redisOptions,
   };
