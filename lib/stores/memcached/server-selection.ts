@@ -41,6 +41,7 @@ export class KetamaServerSelector {
     private readonly ejection: EjectionPolicy = { afterFailures: 0, retryAfterMs: 0 },
     private readonly pinnedKeys: ReadonlySet<string> = new Set(),
     private readonly onChange?: RingChangeListener,
+    private readonly now: () => number = Date.now,
   ) {
     this.full = new KetamaRing(servers);
     this.current = this.full;
@@ -50,7 +51,7 @@ export class KetamaServerSelector {
 
   /** Index, in the pool, of the server that holds `key` now. */
   serverFor(key: string): number {
-    if (Date.now() >= this.nextReadmission) this.readmitDue();
+    if (this.now() >= this.nextReadmission) this.readmitDue();
     if (this.current === this.full || this.pinnedKeys.has(key)) return this.full.serverFor(key);
     return this.current.serverFor(key);
   }
@@ -65,7 +66,7 @@ export class KetamaServerSelector {
 
   /** Indexes of the servers off the ring now. */
   ejected(): number[] {
-    if (Date.now() >= this.nextReadmission) this.readmitDue();
+    if (this.now() >= this.nextReadmission) this.readmitDue();
     return this.ejectedUntil.flatMap((until, i) => (until > 0 ? [i] : []));
   }
 
@@ -75,14 +76,14 @@ export class KetamaServerSelector {
     if (++this.failures[index] < afterFailures) return;
     if (this.ejected().length >= this.servers.length - 1) return;
     this.failures[index] = 0;
-    this.ejectedUntil[index] = Date.now() + retryAfterMs;
+    this.ejectedUntil[index] = this.now() + retryAfterMs;
     this.nextReadmission = Math.min(this.nextReadmission, this.ejectedUntil[index]);
     this.rebuild();
     this.onChange?.('ejected', index);
   }
 
   private readmitDue(): void {
-    const now = Date.now();
+    const now = this.now();
     const readmitted: number[] = [];
     this.nextReadmission = Infinity;
     this.ejectedUntil.forEach((until, i) => {
