@@ -25,3 +25,43 @@ export async function memcachedConnections(port: number): Promise<number> {
   if (!match) throw new Error(`no curr_connections in: ${stats}`);
   return Number(match[1]) - 1;
 }
+
+/** A counter from `stats`, such as `cmd_get` or `get_hits`. */
+export async function memcachedStat(port: number, name: string): Promise<number> {
+  const stats = await memcachedCommand(port, 'stats');
+  const match = new RegExp(`^STAT ${name} (\\d+)\\r$`, 'm').exec(stats);
+  if (!match) throw new Error(`no ${name} in: ${stats}`);
+  return Number(match[1]);
+}
+
+/**
+ * Every key a memcached server holds (`lru_crawler metadump all`), decoded; the crawler answers
+ * BUSY while it is still walking for an earlier request, so that is asked again (a few times).
+ */
+export async function memcachedKeys(port: number): Promise<string[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const dump = await metadump(port);
+    if (dump.endsWith('END\r\n')) {
+      return [...dump.matchAll(/^key=(\S+) /gm)].map(([, key]) => decodeURIComponent(key));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`memcached on port ${port} kept refusing lru_crawler metadump`);
+}
+
+function metadump(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      reply += chunk;
+      if (/(^|\n)(END|BUSY.*|ERROR.*)\r\n$/.test(reply)) {
+        socket.end();
+        resolve(reply);
+      }
+    });
+    socket.on('error', reject);
+    socket.write('lru_crawler metadump all\r\n');
+  });
+}
