@@ -8,11 +8,12 @@ const memcachedPool: BackendSpec = {
   name: 'memcached',
   shared: true,
   setup: async () => {
-    const servers = await Promise.all([startMemcached(), startMemcached()]);
+    const servers = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
     return {
       options: (keyPrefix) => ({
         store: 'memcached',
-        memcached: { servers: servers.map((s) => s.address) },
+        // A ketama ring, one server with twice the others' share.
+        memcached: { servers: servers.map((s, i) => (i === 2 ? `${s.address}:2` : s.address)) },
         keyPrefix,
       }),
       teardown: async () => {
@@ -22,7 +23,7 @@ const memcachedPool: BackendSpec = {
   },
 };
 
-describe('on a pool of two real memcached servers', () => {
+describe('on a weighted pool of three real memcached servers', () => {
   describeCacheClient(memcachedPool);
   describeDecorators(memcachedPool);
 });
