@@ -40,6 +40,29 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     return ids.every((id, i) => prices.ran(id) === before[i]);
   };
 
+  it('follows a switch-over (SENTINEL FAILOVER) at once, while the old master is still up', async () => {
+    const old = await setup.master();
+    const [heir] = setup.nodes.filter((node) => node !== old);
+    let next = 20_000;
+    await eventually(() => servedFromCache(app, prices, next++), 10_000);
+    expect(await old.inspector.exists(prefix + priceKey(next - 1))).toBe(1);
+
+    await setup.sentinel(0).call('SENTINEL', 'FAILOVER', setup.name);
+    await eventually(async () => (await setup.master().catch(() => undefined)) === heir, 30_000);
+    // Fresh entries land on the new master: the client reconnected on the sentinels'
+    // +switch-master, not seconds later when the sentinels demote the old master.
+    await eventually(
+      async () =>
+        (await servedFromCache(app, prices, next++)) &&
+        (await heir.inspector.exists(prefix + priceKey(next - 1))) === 1,
+      30_000,
+    );
+    expect(String(await old.inspector.info('replication'))).toContain('role:master');
+    // Then the sentinels turn the old master into a replica of the new one.
+    await setup.healthy(60_000);
+    expect(String(await old.inspector.info('replication'))).toContain('role:slave');
+  }, 90_000);
+
   it('keeps returning the method result while the master is killed, and follows the promoted replica', async () => {
     const ids = Array.from({ length: 200 }, (_, id) => id);
     const master = await setup.master();

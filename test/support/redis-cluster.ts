@@ -120,26 +120,12 @@ export async function startRedisCluster(
         const alive = live();
         const infos = await Promise.all(alive.map((m) => m.inspector.call('CLUSTER', 'INFO')));
         if (!infos.every((info) => String(info).includes('cluster_state:ok'))) return false;
-        const seen = await views();
-        const mastersSeen = seen.map((view) =>
-          view
-            .filter((node) => node.flags.includes('master') && !node.flags.includes('fail'))
-            .filter((node) => node.slots.length > 0)
-            .map((node) => node.id)
-            .sort()
-            .join(','),
-        );
-        if (new Set(mastersSeen).size !== 1) return false;
-        const liveIds = new Set(alive.map((member) => member.id));
-        if (!mastersSeen[0].split(',').every((id) => liveIds.has(id))) return false;
-        if (seen.some((view) => view.length !== expected)) return false;
-        const replicas = seen[0].filter(
-          (node) => node.flags.includes('slave') && node.masterId && liveIds.has(node.masterId),
-        );
+        const layouts = (await views()).map((view) => layoutOf(view, alive, expected));
+        const [layout] = layouts;
+        if (!layout || layouts.some((other) => other !== layout)) return false;
+        const replicas = alive.filter((member) => !layout.includes(`${member.id}:master`));
         const links = await Promise.all(
-          replicas.map(async (node) => {
-            return String(await byId(node.id).inspector.info('replication'));
-          }),
+          replicas.map(async (member) => String(await member.inspector.info('replication'))),
         );
         return links.every((info) => info.includes('master_link_status:up'));
       }, timeoutMs);
@@ -189,6 +175,44 @@ export async function startRedisCluster(
     await harness.stop();
     throw error;
   }
+}
+
+/**
+ * What one node believes, in one string, or `undefined` while that is not a settled cluster: every
+ * live member a master with slots or a replica of such a master, each dead one flagged `fail`.
+ */
+function layoutOf(
+  view: readonly ClusterNodeView[],
+  alive: readonly ClusterMember[],
+  expected: number,
+): string | undefined {
+  if (view.length !== expected) return undefined;
+  const settled = (node: ClusterNodeView) =>
+    !node.flags.some((flag) => ['fail', 'fail?', 'handshake', 'noaddr'].includes(flag));
+  const masters = new Set(
+    view
+      .filter((node) => node.flags.includes('master') && settled(node) && node.slots.length > 0)
+      .map((node) => node.id),
+  );
+  const roles: string[] = [];
+  for (const node of view) {
+    const isAlive = alive.some((member) => member.id === node.id);
+    if (!isAlive) {
+      if (!node.flags.includes('fail') || node.slots.length > 0) return undefined;
+    } else if (masters.has(node.id)) {
+      roles.push(`${node.id}:master`);
+    } else if (
+      node.flags.includes('slave') &&
+      settled(node) &&
+      node.masterId &&
+      masters.has(node.masterId)
+    ) {
+      roles.push(`${node.id}:replica-of:${node.masterId}`);
+    } else {
+      return undefined;
+    }
+  }
+  return roles.sort().join(',');
 }
 
 /** Keys (`prefix` + a name) that hash into `ranges`, `count` of them. */

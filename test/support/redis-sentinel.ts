@@ -19,6 +19,8 @@ export interface RedisSentinelHarness {
   readonly sentinels: { host: string; port: number }[];
   /** The master at start, then its replica. */
   readonly nodes: SentinelDataNode[];
+  /** An outside connection to the `i`-th sentinel. */
+  sentinel(i: number): Redis;
   /** The data node every sentinel names as the master now. */
   master(): Promise<SentinelDataNode>;
   /**
@@ -74,6 +76,7 @@ export async function startRedisSentinel(
       return sentinels.map(({ proc }) => ({ host: proc.host, port: proc.port }));
     },
     nodes,
+    sentinel: (i) => sentinels[i].inspector,
     async master() {
       const ports = await masterPorts();
       const node = nodes.find(({ server }) => ports.every((port) => port === server.port));

@@ -68,6 +68,10 @@ function createClient(connection: RedisConnectionOptions, defaults: RedisOptions
     return new Redis({
       ...defaults,
       ...timeouts,
+      // Subscribe to the sentinels' +switch-master and reconnect at once: otherwise, after a
+      // switch-over that leaves the old master running, every app server keeps reading and writing
+      // it until the sentinels demote it, seconds later.
+      failoverDetector: true,
       ...defined({ db }),
       ...sentinelOptions,
       ...options,
@@ -130,8 +134,14 @@ export async function closeClient(client: RedisClient, timeoutMs: number): Promi
       timeoutMs,
       false,
     ));
-  if (!quitted) client.disconnect();
+  // QUIT leaves open the sentinel connections ioredis's failoverDetector subscribes on;
+  // disconnect() also closes those (the QUIT reply, the last one, has arrived by now).
+  if (!quitted || usesSentinels(client)) client.disconnect();
   await withTimeout(ended, timeoutMs, undefined);
+}
+
+function usesSentinels(client: RedisClient): boolean {
+  return !client.isCluster && ((client as Redis).options.sentinels?.length ?? 0) > 0;
 }
 
 /** What `promise` settles to, or `fallback` once `ms` have passed (a rejection is passed on). */
