@@ -1,0 +1,54 @@
+import KeyvRedis from '@keyv/redis';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache } from 'cache-manager';
+import { Cacheable } from 'cacheable';
+import { Keyv } from 'keyv';
+
+/** The get-or-set a user would call on a library we are compared with. */
+export interface PeerCache {
+  getOrSet<T>(key: string, load: () => Promise<T>): Promise<T | undefined>;
+  /** A plain read, where the library has one worth measuring on its own. */
+  get(key: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const TTL_MS = 300_000;
+
+/** cache-manager v7 over Keyv: its default in-memory store, or `@keyv/redis`. */
+export function cacheManager(keyv: Keyv = new Keyv()): PeerCache {
+  const cache = createCache({ stores: [keyv] });
+  return {
+    getOrSet: (key, load) => cache.wrap(key, load, TTL_MS),
+    get: (key) => cache.get(key),
+    close: async () => void (await cache.disconnect()),
+  };
+}
+
+export function keyvRedis(url: string): Keyv {
+  return new Keyv({ store: new KeyvRedis(url) });
+}
+
+/** cacheable: its default in-memory primary, plus a secondary Keyv store when given. */
+export function cacheable(secondary?: Keyv): PeerCache {
+  const cache = new Cacheable(secondary ? { secondary } : {});
+  return {
+    getOrSet: (key, load) => cache.getOrSet(key, load, { ttl: TTL_MS }),
+    get: (key) => cache.get(key),
+    close: () => cache.disconnect(),
+  };
+}
+
+/** bentocache with its memory driver (L1 only) or its Redis driver (L2 only). */
+export function bentocache(redis?: { host: string; port: number }): PeerCache {
+  const store = redis
+    ? bentostore().useL2Layer(redisDriver({ connection: redis }))
+    : bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 }));
+  const bento = new BentoCache({ default: 'cache', stores: { cache: store } });
+  return {
+    getOrSet: (key, factory) => bento.getOrSet({ key, factory, ttl: TTL_MS }),
+    get: (key) => bento.get({ key }),
+    close: () => bento.disconnectAll(),
+  };
+}

@@ -1,0 +1,50 @@
+import {
+  startMemcached,
+  startRedis,
+  type RedisServer,
+  type ServerProcess,
+} from '../../test/support/servers.js';
+import { startOurApp, type OurApp } from '../contenders/ours.js';
+import type { CacheModuleOptions } from '../../lib/index.js';
+import type { RunSettings } from './types.js';
+
+/** What every scenario shares: the settings, the servers, and a way to close what it opened. */
+export class BenchContext {
+  private readonly closers: (() => Promise<unknown>)[] = [];
+
+  private constructor(
+    readonly settings: RunSettings,
+    readonly redis: RedisServer,
+    readonly memcached: ServerProcess,
+  ) {}
+
+  static async start(settings: RunSettings): Promise<BenchContext> {
+    const [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
+    return new BenchContext(settings, redis, memcached);
+  }
+
+  /** Registers something to close at the end; answers it. */
+  own<T extends { close(): Promise<unknown> }>(resource: T): T {
+    this.closers.push(() => resource.close());
+    return resource;
+  }
+
+  /** A fresh Nest app using our module with `options`, closed at the end. */
+  async ours(options: CacheModuleOptions): Promise<OurApp> {
+    return this.own(await startOurApp(options));
+  }
+
+  redisOptions(extra: Record<string, unknown> = {}): CacheModuleOptions {
+    return { store: 'redis', redis: { url: this.redis.url, options: extra } };
+  }
+
+  memcachedOptions(): CacheModuleOptions {
+    return { store: 'memcached', memcached: { servers: [this.memcached.address] } };
+  }
+
+  /** Closes everything opened, newest first, then stops the servers. */
+  async close(): Promise<void> {
+    for (const close of this.closers.reverse()) await close().catch(() => undefined);
+    await Promise.all([this.redis.stop(), this.memcached.stop()]);
+  }
+}

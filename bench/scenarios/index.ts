@@ -1,0 +1,23 @@
+import type { BenchContext } from '../harness/context.js';
+import type { ScenarioResult } from '../harness/types.js';
+import { memoryBound } from './memory-bound.js';
+import { memoryHit } from './memory-hit.js';
+import { missSet } from './miss-set.js';
+import { memcachedHit, redisHit } from './remote-hit.js';
+import { stampedeScenario } from './stampede.js';
+
+type Scenario = (context: BenchContext) => Promise<ScenarioResult>;
+
+/** Every scenario, by the id it has in `latest.json`, in the order they run. */
+export const scenarios: [string, Scenario][] = [
+  ['memory-hit', memoryHit],
+  ['redis-hit-c1', (context) => redisHit(context, 1)],
+  ['redis-hit-c100', (context) => redisHit(context, 100)],
+  ['memcached-hit-c1', (context) => memcachedHit(context, 1)],
+  ['memcached-hit-c100', (context) => memcachedHit(context, 100)],
+  ['miss-set', missSet],
+  ['stampede', stampedeScenario],
+  ['payload-10k', (context) => redisHit(context, 100, 10_000)],
+  ['payload-100k', (context) => redisHit(context, 100, 100_000)],
+  ['memory-bound', memoryBound],
+];

@@ -1,0 +1,129 @@
+import { makeProfile, KEY_COUNT } from '../contenders/payload.js';
+import { bentocache, cacheManager, keyvRedis, type PeerCache } from '../contenders/peers.js';
+import { closeable, rawMemjs, rawRedis } from '../contenders/raw-clients.js';
+import type { BenchContext } from '../harness/context.js';
+import { compare } from '../harness/measure.js';
+import { atLeast, fastest } from '../harness/targets.js';
+import type { Contender, ScenarioResult, TargetResult } from '../harness/types.js';
+
+const OURS = '@Cacheable (redis)';
+const OURS_PIPELINED = '@Cacheable (redis, enableAutoPipelining)';
+const RAW = 'ioredis GET + JSON.parse';
+const RAW_PIPELINED = 'ioredis GET + JSON.parse (auto-pipelined)';
+
+function rawRedisContender(name: string, url: string, pipelined: boolean, context: BenchContext) {
+  const redis = rawRedis(url, pipelined);
+  context.own(closeable(redis));
+  return {
+    name,
+    kind: 'floor',
+    call: (i: number) => redis.get(`raw:${i % KEY_COUNT}`).then((text) => JSON.parse(text ?? '')),
+    fill: (id: number, value: string) => redis.set(`raw:${id}`, value),
+  } satisfies Contender & { fill: unknown };
+}
+
+function peerContenders(peers: [string, PeerCache][], bytes: number): Contender[] {
+  return peers.flatMap(([name, peer]) => {
+    const getOrSet = (i: number) => {
+      const id = i % KEY_COUNT;
+      return peer.getOrSet(`profile:${bytes}:${id}`, async () => makeProfile(id, bytes));
+    };
+    const get = (i: number) => peer.get(`profile:${bytes}:${i % KEY_COUNT}`);
+    const wrap: Contender = { name: `${name} getOrSet`, kind: 'peer', call: getOrSet };
+    if (!name.startsWith('cache-manager')) return [wrap];
+    return [
+      { name: `${name} get`, kind: 'peer', call: get },
+      { ...wrap, name: `${name} wrap` },
+    ];
+  });
+}
+
+/** Scenario 2 (and 6): a Redis hit through a decorated method at `concurrency` calls in flight. */
+export async function redisHit(
+  context: BenchContext,
+  concurrency: number,
+  bytes = 200,
+): Promise<ScenarioResult> {
+  const url = context.redis.url;
+  const ours = await context.ours(context.redisOptions());
+  const pipelined = await context.ours(context.redisOptions({ enableAutoPipelining: true }));
+  const raw = rawRedisContender(RAW, url, false, context);
+  const peers: [string, PeerCache][] = [
+    ['cache-manager (@keyv/redis)', context.own(cacheManager(keyvRedis(url)))],
+    ['bentocache (redis)', context.own(bentocache(context.redis))],
+  ];
+  const contenders: Contender[] = [
+    { name: OURS, kind: 'ours', call: (i) => ours.service.findBlob(i % KEY_COUNT, bytes) },
+    {
+      name: OURS_PIPELINED,
+      kind: 'ours',
+      call: (i) => pipelined.service.findBlob(i % KEY_COUNT, bytes),
+    },
+    raw,
+    rawRedisContender(RAW_PIPELINED, url, true, context),
+    ...peerContenders(peers, bytes),
+  ];
+  for (let id = 0; id < KEY_COUNT; id++) {
+    await raw.fill(id, JSON.stringify(makeProfile(id, bytes)));
+    await Promise.all(contenders.map((contender) => contender.call(id)));
+  }
+  const comparison = await compare(contenders, { concurrency, batch: 1 }, context.settings);
+  const fastestPeer = fastest(comparison, contenders, (c) => c.kind === 'peer');
+  const targets: TargetResult[] =
+    bytes !== 200
+      ? []
+      : concurrency === 1
+        ? [atLeast(`≥ 0.9× ${RAW}`, comparison.ratio(OURS, RAW), 0.9)]
+        : [
+            atLeast(
+              `≥ 1.0× the fastest peer (${fastestPeer})`,
+              comparison.ratio(OURS, fastestPeer),
+              1,
+            ),
+            atLeast(`≥ 0.9× ${RAW_PIPELINED}`, comparison.ratio(OURS, RAW_PIPELINED), 0.9),
+          ];
+  const size = bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`;
+  return {
+    id: bytes === 200 ? `redis-hit-c${concurrency}` : `payload-${bytes / 1000}k`,
+    title: `Redis hit through @Cacheable, ${concurrency} in flight, ${size} value`,
+    baseline: RAW,
+    method: `1,000 keys cycled, ${size} JSON object, ${concurrency} calls in flight; latency per call.`,
+    contenders: comparison.results(RAW),
+    targets,
+  };
+}
+
+/** Scenario 3: a Memcached hit through a decorated method vs raw memjs get + JSON.parse. */
+export async function memcachedHit(
+  context: BenchContext,
+  concurrency: number,
+): Promise<ScenarioResult> {
+  const ours = await context.ours(context.memcachedOptions());
+  const memjs = context.own(rawMemjs(context.memcached.address));
+  const raw = 'memjs get + JSON.parse';
+  const contenders: Contender[] = [
+    {
+      name: '@Cacheable (memcached)',
+      kind: 'ours',
+      call: (i) => ours.service.findOne(i % KEY_COUNT),
+    },
+    {
+      name: raw,
+      kind: 'floor',
+      call: (i) => memjs.get(`raw:${i % KEY_COUNT}`).then(({ value }) => JSON.parse(String(value))),
+    },
+  ];
+  for (let id = 0; id < KEY_COUNT; id++) {
+    await memjs.set(`raw:${id}`, JSON.stringify(makeProfile(id)), { expires: 300 });
+    await ours.service.findOne(id);
+  }
+  const comparison = await compare(contenders, { concurrency, batch: 1 }, context.settings);
+  return {
+    id: `memcached-hit-c${concurrency}`,
+    title: `Memcached hit through @Cacheable, ${concurrency} in flight`,
+    baseline: raw,
+    method: `1,000 keys cycled, ~200-byte JSON object, ${concurrency} calls in flight.`,
+    contenders: comparison.results(raw),
+    targets: [atLeast(`≥ 0.9× ${raw}`, comparison.ratio('@Cacheable (memcached)', raw), 0.9)],
+  };
+}
