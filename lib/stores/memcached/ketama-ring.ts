@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** One server as the ring sees it. */
 export interface KetamaServer {
@@ -21,7 +21,12 @@ export function ketamaLabel(host: string, port: number): string {
 
 /** Where a key (its UTF-8 bytes, exactly as memcached receives them) falls on the ring. */
 export function ketamaHash(key: string): number {
-  return createHash('md5').update(key, 'utf8').digest().readUInt32LE(0);
+  return md5(key).readUInt32LE(0);
+}
+
+/** One-shot `crypto.hash` (Node ≥ 20.12): about twice as fast as `createHash` on short keys. */
+function md5(text: string): Buffer {
+  return hash('md5', text, 'buffer');
 }
 
 /**
@@ -62,7 +67,7 @@ export class KetamaRing {
       const { label, weight } = servers[owner];
       const count = ketamaPointCount(weight, totalWeight, included.length);
       for (let d = 0; d < count / POINTS_PER_DIGEST; d++) {
-        const digest = createHash('md5').update(`${label}-${d}`, 'utf8').digest();
+        const digest = md5(`${label}-${d}`);
         for (let w = 0; w < POINTS_PER_DIGEST; w++) {
           entries.push({ value: digest.readUInt32LE(w * 4), owner });
         }
