@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import type { BackendSpec } from '../support/cache-app.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPrefix, startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { eventually } from '../support/store-contract.js';
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
 
 /** One master, one replica and three sentinels for the whole file; each suite has its own prefix. */
@@ -29,4 +30,23 @@ const redisSentinel: BackendSpec = {
 describe('through Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   describeCacheClient(redisSentinel);
   describeDecorators(redisSentinel);
+
+  it('writes to the master the sentinels name, and the replica receives the entries', async () => {
+    const keyPrefix = freshPrefix();
+    const app = await startCacheApp({
+      store: 'redis',
+      redis: { sentinel: { sentinels: setup.sentinels, name: setup.name } },
+      keyPrefix,
+    });
+    try {
+      const master = await setup.master();
+      const [replica] = setup.nodes.filter((node) => node !== master);
+      expect(await app.client.set('where', 'master')).toBe(true);
+      expect(await master.inspector.exists(`${keyPrefix}where`)).toBe(1);
+      await eventually(async () => (await replica.inspector.exists(`${keyPrefix}where`)) === 1);
+      expect(await app.client.get('where')).toBe('master');
+    } finally {
+      await app.close();
+    }
+  });
 });
