@@ -5,6 +5,7 @@ import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import {
   closeClient,
   createRedisConnection,
+  withDeadline,
   withTimeout,
   type RedisClient,
 } from './redis/redis-connection.js';
@@ -70,7 +71,7 @@ export class RedisStore implements CacheStore {
 
   async get(key: string): Promise<string | undefined> {
     const client = this.live() ?? (await this.warmUp());
-    return (await client.get(this.prefix + key)) ?? undefined;
+    return (await this.bounded(client.get(this.prefix + key))) ?? undefined;
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
@@ -80,7 +81,7 @@ export class RedisStore implements CacheStore {
     const values = new Array<string | undefined>(keys.length);
     await Promise.all(
       this.groups(physical).map(async (group) => {
-        const found = await client.mget(group.map((position) => physical[position]));
+        const found = await this.bounded(client.mget(group.map((position) => physical[position])));
         group.forEach((position, i) => (values[position] = found[i] ?? undefined));
       }),
     );
@@ -89,8 +90,12 @@ export class RedisStore implements CacheStore {
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const client = this.live() ?? (await this.warmUp());
-    if (ttlMs && ttlMs > 0) await client.set(this.prefix + key, value, 'PX', Math.ceil(ttlMs));
-    else await client.set(this.prefix + key, value);
+    const physical = this.prefix + key;
+    await this.bounded(
+      ttlMs && ttlMs > 0
+        ? client.set(physical, value, 'PX', Math.ceil(ttlMs))
+        : client.set(physical, value),
+    );
   }
 
   /** One pipeline (one per hash slot on a Cluster): MSET could not give each key its own TTL. */
@@ -107,14 +112,14 @@ export class RedisStore implements CacheStore {
           if (ttlMs && ttlMs > 0) pipeline.set(physical[position], value, 'PX', Math.ceil(ttlMs));
           else pipeline.set(physical[position], value);
         }
-        return execPipeline(pipeline);
+        return this.bounded(execPipeline(pipeline));
       }),
     );
   }
 
   async delete(key: string): Promise<boolean> {
     const client = this.live() ?? (await this.warmUp());
-    return (await client.unlink(this.prefix + key)) > 0;
+    return (await this.bounded(client.unlink(this.prefix + key))) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -205,6 +210,11 @@ export class RedisStore implements CacheStore {
     });
   }
 
+  /** A Cluster command, held to `commandTimeout` end to end (see `withDeadline`). */
+  private bounded<T>(command: Promise<T>): Promise<T> {
+    return this.client.isCluster ? withDeadline(command, this.commandTimeout) : command;
+  }
+
   /** Key positions per command: one group per hash slot on a Cluster, at most 1,000 keys each. */
   private groups(keys: readonly string[]): number[][] {
     const onWire = this.nativePrefix ? keys.map((key) => this.nativePrefix + key) : keys;
@@ -213,7 +223,9 @@ export class RedisStore implements CacheStore {
 
   private async unlinkAll(client: RedisClient, keys: readonly string[]): Promise<number> {
     const counts = await Promise.all(
-      this.groups(keys).map((group) => client.unlink(group.map((position) => keys[position]))),
+      this.groups(keys).map((group) =>
+        this.bounded(client.unlink(group.map((position) => keys[position]))),
+      ),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }

@@ -144,6 +144,20 @@ function usesSentinels(client: RedisClient): boolean {
   return !client.isCluster && ((client as Redis).options.sentinels?.length ?? 0) > 0;
 }
 
+/**
+ * `promise`, or a rejection ("Command timed out") once `ms` have passed. Needed on a Cluster:
+ * ioredis starts a command's `commandTimeout` only when a node connection takes it, and first
+ * retries a command for a dead master's slots every `retryDelayOnFailover` (100 ms), so without
+ * this a call could last well past `commandTimeout` while a master fails over.
+ */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('Command timed out')), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** What `promise` settles to, or `fallback` once `ms` have passed (a rejection is passed on). */
 export function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
