@@ -2,7 +2,9 @@ import { CacheClient } from '../cache-client.js';
 import { CacheError } from '../errors.js';
 import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
-import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
+import { DecodedMemo } from '../serialization/decoded-memo.js';
+import { EntryCodec, type DecodedEntry, type TagVersions } from '../serialization/entry-codec.js';
+import { MemoryStore } from '../stores/memory.store.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { SafeStore } from './safe-store.js';
@@ -31,6 +33,8 @@ export class DistributedCacheClient extends CacheClient {
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
+  /** On the in-process store with JSON: decoded entries, copied out on each hit. */
+  private readonly memo?: DecodedMemo;
 
   constructor(
     private readonly store: SafeStore,
@@ -39,6 +43,10 @@ export class DistributedCacheClient extends CacheClient {
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
+    const inner = store.store;
+    if (inner instanceof MemoryStore && codec.plainJson) {
+      this.memo = new DecodedMemo(codec, inner.maxEntries);
+    }
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -112,6 +120,11 @@ export class DistributedCacheClient extends CacheClient {
     };
   }
 
+  /** A TTL in milliseconds: the default when `ttl` is `undefined`; a bad TTL throws `CacheTtlError`. */
+  ttlMsOf(ttl: Ttl | undefined, where: string): number | undefined {
+    return ttl === undefined ? this.defaultTtlMs : toTtlMs(ttl, where);
+  }
+
   /** TTL and tags of a call, TTL parsed once to milliseconds; a bad TTL throws `CacheTtlError`. */
   policy(ttlOrOptions: Ttl | SetOptions | undefined, where: string): WritePolicy {
     if (ttlOrOptions === undefined) return { ttlMs: this.defaultTtlMs };
@@ -130,11 +143,13 @@ export class DistributedCacheClient extends CacheClient {
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.current(key);
     if (running) return running.then((outcome) => this.copyOf(outcome) as T);
-    const outcome = chain(this.read(key), (found): MaybePromise<Outcome> =>
-      found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
+    const outcome = chain(this.store.get(key), (stored) =>
+      chain(this.accept(key, stored), (found): MaybePromise<Outcome> =>
+        found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
+      ),
     );
     if (!isPromiseLike(outcome)) return outcome.value as T;
-    return this.flights.track(key, Promise.resolve(outcome)).then((first) => first.value as T);
+    return this.flights.track(key, outcome, (first) => first.value as T);
   }
 
   read(key: string): MaybePromise<ReadResult> {
@@ -214,7 +229,7 @@ export class DistributedCacheClient extends CacheClient {
     if (stored === undefined) return this.miss();
     let decoded;
     try {
-      decoded = this.codec.decode(stored);
+      decoded = this.decode(stored);
     } catch (error) {
       this.store.report(`decode "${key}"`, error);
       return chain(this.store.delete(key), () => this.miss());
@@ -236,9 +251,14 @@ export class DistributedCacheClient extends CacheClient {
     return MISS;
   }
 
+  /** A fresh value each call: a caller may mutate what it gets without changing the cache. */
+  private decode(stored: string): DecodedEntry {
+    return this.memo ? this.memo.decode(stored) : this.codec.decode(stored);
+  }
+
   /** A caller that joined a flight gets its own copy of a cached value. */
   private copyOf(outcome: Outcome): unknown {
-    return outcome.stored === undefined ? outcome.value : this.codec.decode(outcome.stored).value;
+    return outcome.stored === undefined ? outcome.value : this.decode(outcome.stored).value;
   }
 }
 

@@ -26,12 +26,12 @@ export class SafeStore {
   }
 
   get(key: string): MaybePromise<string | undefined> {
-    return this.guard('get', () => this.read(() => this.store.get(key)), undefined);
+    return this.read('get', () => this.store.get(key));
   }
 
   /** Values in key order, or `undefined` when the store could not answer at all. */
   getMany(keys: readonly string[]): MaybePromise<(string | undefined)[] | undefined> {
-    return this.guard('getMany', () => this.read(() => this.store.getMany(keys)), undefined);
+    return this.read('getMany', () => this.store.getMany(keys));
   }
 
   set(key: string, value: string, ttlMs: number | undefined): MaybePromise<boolean> {
@@ -62,8 +62,13 @@ export class SafeStore {
     this.failures.report(operation, error);
   }
 
-  private read<T>(operation: () => MaybePromise<T>): MaybePromise<T> {
-    return withReadRetry(operation, this.options.readRetries, this.options.commandTimeout);
+  /** A read, retried when it fails fast; a last failure is reported and answered `undefined`. */
+  private read<T>(operation: string, run: () => MaybePromise<T>): MaybePromise<T | undefined> {
+    const { readRetries, commandTimeout } = this.options;
+    return withReadRetry(run, readRetries, commandTimeout, (error) => {
+      this.report(`${this.store.name} ${operation}`, error);
+      return undefined;
+    });
   }
 
   private guard<T, F>(

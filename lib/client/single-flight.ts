@@ -10,12 +10,24 @@ export class SingleFlight<T> {
     return this.running.get(key);
   }
 
-  track(key: string, run: Promise<T>): Promise<T> {
+  /**
+   * Shares `run` under `key` until it settles; answers, for the caller that started it, `run`'s
+   * value mapped by `pick` (one promise step, in which the key is also forgotten).
+   */
+  track<R>(key: string, run: Promise<T>, pick: (value: T) => R): Promise<R> {
     this.running.set(key, run);
     const forget = () => {
       if (this.running.get(key) === run) this.running.delete(key);
     };
-    run.then(forget, forget);
-    return run;
+    return run.then(
+      (value) => {
+        forget();
+        return pick(value);
+      },
+      (error: unknown) => {
+        forget();
+        throw error;
+      },
+    );
   }
 }

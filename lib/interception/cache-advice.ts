@@ -30,17 +30,23 @@ class CachedCall {
   ) {}
 
   invoke(): unknown {
-    if (this.plan.kind === 'observable') return this.invokeObservable();
+    const { kind, evictBefore, evictAfter } = this.plan;
+    if (kind === 'observable') return this.invokeObservable();
+    const result =
+      evictBefore.length === 0 && evictAfter.length === 0 ? this.main() : this.withEvictions();
+    return this.plan.kind === 'promise' && !isPromiseLike(result)
+      ? Promise.resolve(result)
+      : result;
+  }
+
+  private withEvictions(): MaybePromise<unknown> {
     const before = this.evictAll(this.plan.evictBefore);
-    const result = chain(before, () =>
+    return chain(before, () =>
       chain(
         () => this.main(),
         (value) => chain(this.evictAll(this.plan.evictAfter), () => value),
       ),
     );
-    return this.plan.kind === 'promise' && !isPromiseLike(result)
-      ? Promise.resolve(result)
-      : result;
   }
 
   private main(): MaybePromise<unknown> {
@@ -73,10 +79,8 @@ class CachedCall {
   }
 
   /** The key and write policy of this call, or `undefined` to bypass the cache. */
-  private policyFor(
-    options: CacheableOptions | CachePutOptions,
-  ): (WritePolicy & { key: string }) | undefined {
-    const { args, plan } = this;
+  private policyFor(options: CacheableOptions): (WritePolicy & { key: string }) | undefined {
+    const { args, plan, client } = this;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
       const key =
@@ -84,16 +88,17 @@ class CachedCall {
           ? defaultKey(plan.className, plan.methodName, args)
           : resolveKey(options.key, args, plan.name);
       const ttl = options.ttl === undefined ? undefined : resolve(options.ttl, args);
-      const base = this.client.policy(
-        { ttl, tags: resolveList(options.tags, args, 'tags', plan.name) },
-        plan.name,
-      );
+      const tags =
+        options.tags === undefined ? undefined : resolveList(options.tags, args, 'tags', plan.name);
       const unless = options.unless;
-      const shouldStore = (value: unknown) =>
-        !isObservable(value) && !isPromiseLike(value) && !unless?.(value, ...args);
-      return { ...base, tags: base.tags?.length ? base.tags : undefined, key, shouldStore };
+      return {
+        key,
+        ttlMs: client.ttlMsOf(ttl, plan.name),
+        tags: tags?.length ? tags : undefined,
+        shouldStore: unless ? (value) => storable(value) && !unless(value, ...args) : storable,
+      };
     } catch (error) {
-      this.client.report(`resolving the cache options of ${plan.name}`, error);
+      client.report(`resolving the cache options of ${plan.name}`, error);
       return undefined;
     }
   }
@@ -148,6 +153,11 @@ class CachedCall {
   private deferred(work: () => MaybePromise<unknown>): Observable<never> {
     return defer(() => from(Promise.resolve(work()))).pipe(ignoreElements());
   }
+}
+
+/** A method result that can be stored: not an Observable or a promise met where a value was due. */
+function storable(value: unknown): boolean {
+  return !isObservable(value) && !isPromiseLike(value);
 }
 
 function asObservable(value: unknown): Observable<unknown> {

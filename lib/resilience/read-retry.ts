@@ -8,18 +8,29 @@ const BASE_DELAY_MS = 10;
  * Runs a read and, only if it fails fast (a reset connection, a server restarting), tries again up
  * to `retries` times, waiting 10 ms, 20 ms, 40 ms … plus jitter, never past `budgetMs` from the
  * first attempt. A timeout is not retried: the server is hung and another wait would only double
- * the delay. A synchronous store (memory) is never retried.
+ * the delay. A synchronous store (memory) is never retried. With `onFailure`, the last failure
+ * (a throw or a rejection) is answered by it instead, in the same step (no extra promise).
  */
-export function withReadRetry<T>(
+export function withReadRetry<T, F = never>(
   read: () => MaybePromise<T>,
   retries: number,
   budgetMs: number,
-): MaybePromise<T> {
-  const first = read();
-  if (retries <= 0 || !isPromiseLike(first)) return first;
-  const started = Date.now();
-  return Promise.resolve(first).catch((error: unknown) =>
-    retryAfter(error, read, retries, started + budgetMs),
+  onFailure?: (error: unknown) => F,
+): MaybePromise<T | F> {
+  let first: MaybePromise<T>;
+  try {
+    first = read();
+  } catch (error) {
+    if (onFailure) return onFailure(error);
+    throw error;
+  }
+  if (!isPromiseLike(first)) return first;
+  if (retries <= 0) return onFailure ? Promise.resolve(first).then(undefined, onFailure) : first;
+  const deadline = Date.now() + budgetMs;
+  const retry = (error: unknown) => retryAfter(error, read, retries, deadline);
+  return Promise.resolve(first).then(
+    undefined,
+    onFailure ? (error: unknown) => retry(error).then(undefined, onFailure) : retry,
   );
 }
 

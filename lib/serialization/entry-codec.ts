@@ -1,5 +1,6 @@
 import { CacheError } from '../errors.js';
 import type { CacheSerializer } from '../interfaces/cache-module-options.interface.js';
+import { jsonSerializer } from './json.serializer.js';
 
 /** Tag name → the tag's version when the entry was written. */
 export type TagVersions = Record<string, string>;
@@ -18,6 +19,11 @@ const TAGGED = 'T';
  */
 export class EntryCodec {
   constructor(private readonly serializer: CacheSerializer) {}
+
+  /** Values come back from `JSON.parse` (the default serializer): plain data, safe to deep-copy. */
+  get plainJson(): boolean {
+    return this.serializer === jsonSerializer;
+  }
 
   serialize(value: unknown): string {
     return this.serializer.serialize(value);

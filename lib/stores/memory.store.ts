@@ -11,10 +11,13 @@ export const MEMORY_STORE_DEFAULTS = { maxEntries: 10_000 } as const;
  */
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
+  /** Most entries held. */
+  readonly maxEntries: number;
   private readonly lru: LRUCache<string, string>;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { maxEntries = MEMORY_STORE_DEFAULTS.maxEntries, maxSize } = options;
+    this.maxEntries = maxEntries;
     this.lru = new LRUCache<string, string>({
       max: maxEntries,
       ...(maxSize
