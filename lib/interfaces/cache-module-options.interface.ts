@@ -34,9 +34,22 @@ export interface RedisConnectionOptions {
   db?: number;
   /** `true` or Node `tls.connect` options. */
   tls?: boolean | RedisOptions['tls'];
-  /** Redis Cluster: the seed nodes, plus any ioredis ClusterOptions. */
+  /**
+   * Redis Cluster: the seed nodes (any few masters or replicas), plus any ioredis ClusterOptions.
+   * Multi-key calls are split by hash slot, so they never fail with CROSSSLOT; `clear()` scans
+   * every master. Defaults that differ from ioredis: `enableOfflineQueue: false`,
+   * `retryDelayOnClusterDown: 0` (answer a miss at once while the cluster is down), and each
+   * command held to `commandTimeout` end to end, also while a master fails over.
+   * @example { nodes: [{ host: 'redis-1', port: 6379 }, { host: 'redis-2', port: 6379 }] }
+   */
   cluster?: { nodes: ClusterNode[] } & ClusterOptions;
-  /** Redis Sentinel: the sentinels and the monitored master's name. */
+  /**
+   * Redis Sentinel: the sentinels and the monitored master's name, plus any ioredis options.
+   * Default that differs from ioredis: `failoverDetector: true`, so the client reconnects to the
+   * new master as soon as a sentinel announces `+switch-master` (one extra connection to each
+   * sentinel).
+   * @example { sentinels: [{ host: 'sentinel-1', port: 26379 }], name: 'mymaster' }
+   */
   sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string } & RedisOptions;
   /**
    * An ioredis client (standalone or Cluster) you already have. It is used as is and not closed by
