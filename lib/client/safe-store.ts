@@ -1,7 +1,10 @@
 import type { CacheStore, StoreEntry } from '../stores/cache-store.interface.js';
+import { MemcachedStore } from '../stores/memcached.store.js';
+import { RedisStore } from '../stores/redis.store.js';
 import type { FailureLog } from '../resilience/failure-log.js';
 import { withReadRetry } from '../resilience/read-retry.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
+import { ReadCoalescer } from './read-coalescer.js';
 
 export interface SafeStoreOptions {
   readRetries: number;
@@ -14,18 +17,28 @@ export interface SafeStoreOptions {
  */
 export class SafeStore {
   errors = 0;
+  /** On Redis and Memcached: the reads of one tick go out as one multi-key read. */
+  private readonly coalescer?: ReadCoalescer;
 
   constructor(
     readonly store: CacheStore,
     private readonly failures: FailureLog,
     private readonly options: SafeStoreOptions,
-  ) {}
+  ) {
+    if (store instanceof RedisStore || store instanceof MemcachedStore) {
+      this.coalescer = new ReadCoalescer({
+        one: (key) => this.read('get', () => store.get(key)),
+        many: (keys) => this.readBatch(keys),
+      });
+    }
+  }
 
   get name(): string {
     return this.store.name;
   }
 
   get(key: string): MaybePromise<string | undefined> {
+    if (this.coalescer) return this.coalescer.get(key);
     return this.read('get', () => this.store.get(key));
   }
 
@@ -54,6 +67,24 @@ export class SafeStore {
 
   clear(): MaybePromise<boolean> {
     return this.guard('clear', () => chain(this.store.clear(), () => true), false);
+  }
+
+  /**
+   * Single-key reads sent together: retried as one read; when it fails, each read counts as one
+   * failed `get` (as if sent alone) and answers a miss.
+   */
+  private readBatch(keys: readonly string[]): MaybePromise<(string | undefined)[]> {
+    const { readRetries, commandTimeout } = this.options;
+    return withReadRetry(
+      () => this.store.getMany(keys),
+      readRetries,
+      commandTimeout,
+      (error) =>
+        keys.map(() => {
+          this.report(`${this.store.name} get`, error);
+          return undefined;
+        }),
+    );
   }
 
   /** Logs and counts a failure that happened above the store (serialization, decoding). */

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import { jsonSerializer, type CacheStore } from '../../lib/index.js';
+import { jsonSerializer, RedisStore, type CacheStore } from '../../lib/index.js';
 import { DistributedCacheClient } from '../../lib/client/distributed-cache.client.js';
 import { SafeStore } from '../../lib/client/safe-store.js';
 import { FailureLog } from '../../lib/resilience/failure-log.js';
 import { EntryCodec } from '../../lib/serialization/entry-codec.js';
+import { freePort } from '../support/servers.js';
 
 /** A store whose every command fails, as a dead server's driver does. */
 function brokenStore(): CacheStore {
@@ -64,5 +65,23 @@ describe('CacheClient over a failing backend', () => {
     expect(client.stats().errors).toBe(20);
     expect(client.stats().sets).toBe(0);
     expect(warn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('CacheClient over an unreachable Redis (reads of one tick sent together)', () => {
+  it('counts each read of a failed multi-read as one failure and answers each a miss', async () => {
+    const port = await freePort();
+    const store = new RedisStore({
+      keyPrefix: 't:',
+      commandTimeout: 100,
+      connection: { host: '127.0.0.1', port },
+    });
+    await store.ready();
+    const { client, warn } = clientOver(store);
+    const values = await Promise.all(Array.from({ length: 5 }, (_, i) => client.get(`k${i}`)));
+    expect(values).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(client.stats().errors).toBe(5);
+    expect(warn).toHaveBeenCalledTimes(1);
+    await store.close();
   });
 });
