@@ -20,13 +20,14 @@ export class ReadCoalescer {
   private tickStarted = false;
   private keys: string[] = [];
   private answers: Answer[] = [];
+  private readonly onTickEnd = () => this.endTick();
 
   constructor(private readonly reads: CoalescedReads) {}
 
   get(key: string): MaybePromise<string | undefined> {
     if (!this.tickStarted) {
       this.tickStarted = true;
-      process.nextTick(() => this.endTick());
+      process.nextTick(this.onTickEnd);
       return this.reads.one(key);
     }
     this.keys.push(key);
