@@ -141,7 +141,7 @@ export class DistributedCacheClient extends CacheClient {
    * before it is returned. Synchronous end to end when the store and `load` are.
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
-    const running = this.flights.current(key);
+    const running = this.flights.join(key);
     if (running) return running.then((outcome) => this.copyOf(outcome) as T);
     const outcome = chain(this.store.get(key), (stored) =>
       chain(this.accept(key, stored), (found): MaybePromise<Outcome> =>
