@@ -1,34 +1,55 @@
 import 'reflect-metadata';
+import type { CacheModuleOptions } from '../lib/index.js';
+import { startMemcached, startRedis } from '../test/support/servers.js';
 import { startOurApp } from './contenders/ours.js';
 import { KEY_COUNT } from './contenders/payload.js';
 
 /**
- * A hot loop on one of our calls, for `node --cpu-prof`: `npm run bench:profile -- memory` (or
- * `redis`, `memcached`; `--concurrency=100`). Prints ops/s; the profile lands in `.tmp/prof/`.
+ * A hot loop of `@Cacheable` hits, for `node --cpu-prof`: `npm run bench:profile -- memory`
+ * (or `redis`, `memcached`; `--concurrency=100`, `--bytes=10000`). It starts its own server,
+ * prints ops/s and the client's stats; the profile lands in `.tmp/prof/`.
  */
+const SECONDS = 5;
+
+function flag(name: string, fallback: number): number {
+  const found = process.argv.find((arg) => arg.startsWith(`--${name}=`));
+  return found ? Number(found.split('=')[1]) : fallback;
+}
+
+async function backend(store: string) {
+  if (store === 'redis') {
+    const server = await startRedis();
+    const options: CacheModuleOptions = { store: 'redis', redis: { url: server.url } };
+    return { options, stop: () => server.stop() };
+  }
+  if (store === 'memcached') {
+    const server = await startMemcached();
+    const options: CacheModuleOptions = {
+      store: 'memcached',
+      memcached: { servers: [server.address] },
+    };
+    return { options, stop: () => server.stop() };
+  }
+  return { options: {}, stop: async () => undefined };
+}
+
 async function main(): Promise<void> {
   const store = process.argv[2] ?? 'memory';
-  const concurrency = Number(
-    process.argv.find((arg) => arg.startsWith('--concurrency='))?.split('=')[1] ?? 1,
-  );
-  const url = process.env.REDIS_URL;
-  const servers = process.env.MEMCACHED_SERVERS?.split(',');
-  const app = await startOurApp(
-    store === 'redis'
-      ? { store: 'redis', redis: { url } }
-      : store === 'memcached'
-        ? { store: 'memcached', memcached: { servers } }
-        : {},
-  );
-  for (let id = 0; id < KEY_COUNT; id++) await app.service.findOne(id);
+  const concurrency = flag('concurrency', 1);
+  const bytes = flag('bytes', 200);
+  const { options, stop } = await backend(store);
+  const app = await startOurApp(options);
+  for (let id = 0; id < KEY_COUNT; id++) await app.service.findBlob(id, bytes);
   let next = 0;
-  const deadline = performance.now() + 5000;
+  const deadline = performance.now() + SECONDS * 1000;
   const worker = async () => {
-    while (performance.now() < deadline) await app.service.findOne(next++ % KEY_COUNT);
+    while (performance.now() < deadline) await app.service.findBlob(next++ % KEY_COUNT, bytes);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  console.log(`${store}: ${Math.round(next / 5)} ops/s`);
+  console.log(`${store}, ${concurrency} in flight: ${Math.round(next / SECONDS)} ops/s`);
+  console.log(app.client.stats());
   await app.close();
+  await stop();
 }
 
 void main();

@@ -49,6 +49,16 @@ function section(scenario: ScenarioResult): string[] {
   ];
 }
 
+function targetSummary(results: BenchResults): string[] {
+  const rows = results.scenarios.flatMap((scenario) =>
+    scenario.targets.map(
+      (target) =>
+        `| \`${scenario.id}\` | ${target.text} | ${target.value} | ${target.met ? '✅ met' : '❌ missed'} |`,
+    ),
+  );
+  return ['| Scenario | Target | Measured | |', '|---|---|---|---|', ...rows, ''];
+}
+
 /** The generated part of BENCHMARKS.md: machine, versions, one table per scenario. */
 export function renderTables(results: BenchResults): string {
   const { meta } = results;
@@ -61,6 +71,9 @@ export function renderTables(results: BenchResults): string {
     '',
     `Versions: ${versions}.`,
     '',
+    '### Targets at a glance',
+    '',
+    ...targetSummary(results),
     ...results.scenarios.flatMap(section),
   ].join('\n');
 }

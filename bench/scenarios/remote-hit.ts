@@ -4,7 +4,14 @@ import { closeable, rawMemjs, rawRedis } from '../contenders/raw-clients.js';
 import type { BenchContext } from '../harness/context.js';
 import { compare } from '../harness/measure.js';
 import { atLeast, fastest } from '../harness/targets.js';
-import type { Contender, RunSettings, ScenarioResult, TargetResult } from '../harness/types.js';
+import type { OurApp } from '../contenders/ours.js';
+import type {
+  Contender,
+  ContenderResult,
+  RunSettings,
+  ScenarioResult,
+  TargetResult,
+} from '../harness/types.js';
 
 const OURS = '@Cacheable (redis)';
 const OURS_PIPELINED = '@Cacheable (redis, enableAutoPipelining)';
@@ -35,6 +42,19 @@ function peerContenders(peers: [string, PeerCache][], bytes: number): Contender[
       { name: `${name} get`, kind: 'peer', call: get },
       { ...wrap, name: `${name} wrap` },
     ];
+  });
+}
+
+/**
+ * Our client's own counts over the whole scenario (fill, warm-up, rounds): a miss or an error
+ * there means some measured calls were not hits (a command timed out, for instance).
+ */
+function withStats(results: ContenderResult[], apps: Record<string, OurApp>): ContenderResult[] {
+  return results.map((result) => {
+    const app = apps[result.name];
+    if (!app) return result;
+    const { hits, misses, errors } = app.client.stats();
+    return { ...result, metrics: { hits, misses, errors } };
   });
 }
 
@@ -107,7 +127,7 @@ export async function redisHit(
     title: `Redis hit through @Cacheable, ${concurrency} in flight, ${size} value`,
     baseline: RAW,
     method: `1,000 keys cycled, ${size} JSON object, ${concurrency} calls in flight; latency per call.`,
-    contenders: comparison.results(RAW),
+    contenders: withStats(comparison.results(RAW), { [OURS]: ours, [OURS_PIPELINED]: pipelined }),
     targets,
   };
 }
@@ -146,7 +166,7 @@ export async function memcachedHit(
     title: `Memcached hit through @Cacheable, ${concurrency} in flight`,
     baseline: raw,
     method: `1,000 keys cycled, ~200-byte JSON object, ${concurrency} calls in flight.`,
-    contenders: comparison.results(raw),
+    contenders: withStats(comparison.results(raw), { '@Cacheable (memcached)': ours }),
     targets: [atLeast(`≥ 0.9× ${raw}`, comparison.ratio('@Cacheable (memcached)', raw), 0.9)],
   };
 }
