@@ -44,6 +44,28 @@ describe('withReadRetry', () => {
     let calls = 0;
     expect(withReadRetry(() => ++calls, 3, 1000)).toBe(1);
   });
+
+  it('answers the last failure with onFailure, after the retries, instead of rejecting', async () => {
+    const store = failing([new Error('a'), new Error('b'), new Error('c')]);
+    const seen: unknown[] = [];
+    const onFailure = (error: unknown) => {
+      seen.push(error);
+      return 'fallback';
+    };
+    expect(await withReadRetry(store.read, 1, 1000, onFailure)).toBe('fallback');
+    expect(store.calls()).toBe(2);
+    expect(seen).toEqual([new Error('b')]);
+  });
+
+  it('answers a synchronous throw and a read without retries with onFailure too', async () => {
+    const thrown = () => {
+      throw new Error('sync');
+    };
+    expect(withReadRetry(thrown, 3, 1000, () => 'fallback')).toBe('fallback');
+    const store = failing([new Error('a')]);
+    expect(await withReadRetry(store.read, 0, 1000, () => 'fallback')).toBe('fallback');
+    expect(await withReadRetry(failing([]).read, 1, 1000, () => 'fallback')).toBe('ok');
+  });
 });
 
 describe('backoff', () => {
