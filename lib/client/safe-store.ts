@@ -1,6 +1,4 @@
 import type { CacheStore, StoreEntry } from '../stores/cache-store.interface.js';
-import { MemcachedStore } from '../stores/memcached.store.js';
-import { RedisStore } from '../stores/redis.store.js';
 import type { FailureLog } from '../resilience/failure-log.js';
 import { withReadRetry } from '../resilience/read-retry.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
@@ -25,7 +23,7 @@ export class SafeStore {
     private readonly failures: FailureLog,
     private readonly options: SafeStoreOptions,
   ) {
-    if (store instanceof RedisStore || store instanceof MemcachedStore) {
+    if (store.batchesReads) {
       this.coalescer = new ReadCoalescer({
         one: (key) => this.read('get', () => store.get(key)),
         many: (keys) => this.readBatch(keys),

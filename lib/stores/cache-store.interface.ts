@@ -15,6 +15,11 @@ export interface StoreEntry {
 export interface CacheStore {
   /** `memory`, `redis` or `memcached`: used in logs and stats. */
   readonly name: string;
+  /**
+   * Whether single-key reads started in one tick should go out as one `getMany`: true for a store
+   * across the network, where one round trip for many keys beats many round trips.
+   */
+  readonly batchesReads?: boolean;
   get(key: string): MaybePromise<string | undefined>;
   /** Values in key order, `undefined` for each miss. */
   getMany(keys: readonly string[]): MaybePromise<(string | undefined)[]>;

@@ -52,6 +52,7 @@ interface Item {
  */
 export class MemcachedStore implements CacheStore {
   readonly name = 'memcached';
+  readonly batchesReads = true;
   private readonly client: Client;
   private readonly owned: MemcachedConnection[];
   private readonly selector?: KetamaServerSelector;

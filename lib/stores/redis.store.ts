@@ -37,6 +37,7 @@ const SCAN_COUNT = 1000;
  */
 export class RedisStore implements CacheStore {
   readonly name = 'redis';
+  readonly batchesReads = true;
   private readonly client: RedisClient;
   private readonly owned: boolean;
   private readonly connectTimeout: number;
