@@ -1,6 +1,6 @@
 import type { CacheStore, StoreEntry } from '../stores/cache-store.interface.js';
 import type { FailureLog } from '../resilience/failure-log.js';
-import { withReadRetry } from '../resilience/read-retry.js';
+import { isTimeout, withReadRetry } from '../resilience/read-retry.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
 import { ReadCoalescer } from './read-coalescer.js';
 
@@ -9,12 +9,19 @@ export interface SafeStoreOptions {
   commandTimeout: number;
 }
 
+/** How long after a timed-out command writes are skipped, in command timeouts. */
+const HUNG_WINDOW_IN_TIMEOUTS = 4;
+
 /**
  * The store as the client sees it: a failure never escapes. It is logged once per burst, counted,
  * and answered with the neutral value (a miss, `false`, `0`). Reads that fail fast are retried.
+ * After a command timed out, writes are skipped for a moment (answered `false` at once): a miss
+ * on a hung server then costs one command timeout, not a read's plus a write's. Deletes are
+ * always sent, since an eviction matters more than the wait.
  */
 export class SafeStore {
   errors = 0;
+  private skipWritesUntil = 0;
   /** On Redis and Memcached: the reads of one tick go out as one multi-key read. */
   private readonly coalescer?: ReadCoalescer;
 
@@ -46,11 +53,13 @@ export class SafeStore {
   }
 
   set(key: string, value: string, ttlMs: number | undefined): MaybePromise<boolean> {
+    if (this.serverLooksHung()) return false;
     return this.guard('set', () => chain(this.store.set(key, value, ttlMs), () => true), false);
   }
 
   setMany(entries: readonly StoreEntry[]): MaybePromise<boolean> {
     if (entries.length === 0) return true;
+    if (this.serverLooksHung()) return false;
     return this.guard('setMany', () => chain(this.store.setMany(entries), () => true), false);
   }
 
@@ -89,6 +98,13 @@ export class SafeStore {
   report(operation: string, error: unknown): void {
     this.errors++;
     this.failures.report(operation, error);
+    if (isTimeout(error)) {
+      this.skipWritesUntil = Date.now() + HUNG_WINDOW_IN_TIMEOUTS * this.options.commandTimeout;
+    }
+  }
+
+  private serverLooksHung(): boolean {
+    return this.skipWritesUntil !== 0 && Date.now() < this.skipWritesUntil;
   }
 
   /** A read, retried when it fails fast; a last failure is reported and answered `undefined`. */

@@ -58,7 +58,12 @@ export function backoff(attempt: number): number {
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof CacheError) return false;
+  return !(error instanceof CacheError) && !isTimeout(error);
+}
+
+/** A command that got no answer in time: the server is hung or unreachable, not refusing. */
+export function isTimeout(error: unknown): boolean {
+  if (error instanceof CacheError) return error.code === 'E_CACHE_TIMEOUT';
   const text = error instanceof Error ? error.message : String(error);
-  return !/time(d)? ?out/i.test(text);
+  return /time(d)? ?out/i.test(text);
 }

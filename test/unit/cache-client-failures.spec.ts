@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import { jsonSerializer, RedisStore, type CacheStore } from '../../lib/index.js';
+import { CacheTimeoutError, jsonSerializer, RedisStore, type CacheStore } from '../../lib/index.js';
 import { DistributedCacheClient } from '../../lib/client/distributed-cache.client.js';
 import { SafeStore } from '../../lib/client/safe-store.js';
 import { FailureLog } from '../../lib/resilience/failure-log.js';
@@ -83,5 +83,36 @@ describe('CacheClient over an unreachable Redis (reads of one tick sent together
     expect(client.stats().errors).toBe(5);
     expect(warn).toHaveBeenCalledTimes(1);
     await store.close();
+  });
+});
+
+describe('CacheClient over a hung backend', () => {
+  it('skips writes for a moment after a command timed out, so a miss costs one timeout', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const writes: string[] = [];
+      let hung = true;
+      const store: CacheStore = {
+        ...brokenStore(),
+        name: 'hung',
+        get: async () => {
+          if (hung) throw new CacheTimeoutError('hung', 100);
+          return undefined;
+        },
+        set: async (key) => void writes.push(key),
+        delete: async (key) => (writes.push(`delete ${key}`), true),
+      };
+      const { client } = clientOver(store);
+      expect(await client.getOrSet('k', () => 'loaded')).toBe('loaded');
+      expect(await client.set('other', 1)).toBe(false);
+      expect(await client.delete('gone')).toBe(true);
+      expect(writes).toEqual(['delete gone']);
+      hung = false;
+      vi.setSystemTime(Date.now() + 401);
+      expect(await client.set('later', 1)).toBe(true);
+      expect(writes).toEqual(['delete gone', 'later']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
