@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       if (settings.only && !settings.only.includes(id)) continue;
       const started = performance.now();
       process.stdout.write(`${id} … `);
-      const result = await run(context);
+      const result = await run(context).finally(() => context.release());
       results.push(result);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`${seconds} s`);
