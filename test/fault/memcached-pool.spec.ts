@@ -46,7 +46,7 @@ describe('memcached pool: a dead node', () => {
         store: 'memcached',
         memcached: { servers: servers.map((server) => server.address), ...memcached },
         keyPrefix: prefix,
-        commandTimeout: 200,
+        commandTimeout: 1000,
       },
       [QuoteService],
     );

@@ -51,5 +51,13 @@ export interface BackendSpec {
   setup(): Promise<BackendFixture>;
 }
 
+/**
+ * Behaviour suites are not about timeouts: a generous `commandTimeout` keeps a loaded machine from
+ * turning a slow answer into a miss (fault tests set their own short one).
+ */
+export function patient(options: CacheModuleOptions): CacheModuleOptions {
+  return { commandTimeout: 2000, ...options };
+}
+
 let namespaces = 0;
 export const freshPrefix = () => `it${process.pid}-${++namespaces}:`;

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CacheTtlError } from '../../lib/index.js';
 import {
   freshPrefix,
+  patient,
   startCacheApp,
   type BackendFixture,
   type BackendSpec,
@@ -16,7 +17,9 @@ export function describeCacheClient(spec: BackendSpec) {
     let app: CacheApp;
     const apps: CacheApp[] = [];
     const open = async (options = {}) => {
-      const started = await startCacheApp({ ...backend.options(freshPrefix()), ...options });
+      const started = await startCacheApp(
+        patient({ ...backend.options(freshPrefix()), ...options }),
+      );
       apps.push(started);
       return started;
     };
@@ -188,8 +191,8 @@ export function describeCacheClient(spec: BackendSpec) {
     const itWhenShared = spec.shared ? it : () => undefined;
     itWhenShared('shows a tag invalidation made by one app server to another at once', async () => {
       const prefix = freshPrefix();
-      const serverA = await startCacheApp(backend.options(prefix));
-      const serverB = await startCacheApp(backend.options(prefix));
+      const serverA = await startCacheApp(patient(backend.options(prefix)));
+      const serverB = await startCacheApp(patient(backend.options(prefix)));
       apps.push(serverA, serverB);
       await serverA.client.set('shared', 'v1', { tags: ['t'] });
       expect(await serverB.client.get('shared')).toBe('v1');

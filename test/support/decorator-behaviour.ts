@@ -2,6 +2,7 @@ import { isObservable, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   freshPrefix,
+  patient,
   startCacheApp,
   type BackendFixture,
   type BackendSpec,
@@ -21,7 +22,10 @@ export function describeDecorators(spec: BackendSpec) {
     backend = await spec.setup();
   });
   beforeEach(async () => {
-    app = await startCacheApp(backend.options(freshPrefix()), [ProductService, PolicyService]);
+    app = await startCacheApp(patient(backend.options(freshPrefix())), [
+      ProductService,
+      PolicyService,
+    ]);
     products = app.get(ProductService);
     policy = app.get(PolicyService);
   });
@@ -169,7 +173,7 @@ export function describeDecorators(spec: BackendSpec) {
     });
 
     it('drops every entry of the module namespace with allEntries, and nothing else', async () => {
-      const neighbour = await startCacheApp(backend.options(freshPrefix()));
+      const neighbour = await startCacheApp(patient(backend.options(freshPrefix())));
       extraApps.push(neighbour);
       await neighbour.client.set('product:1', 'neighbour');
       await products.findOne(1);
