@@ -91,9 +91,16 @@ export class MemcachedStore implements CacheStore {
     this.namespace = this.namespaceVersion(versionKey);
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const namespace = await this.currentNamespace();
-    return this.read(physicalKey(this.prefix, namespace, key));
+  /** The hot path: no extra promise step while the namespace version is fresh. */
+  get(key: string): Promise<string | undefined> {
+    let namespace: string | Promise<string>;
+    try {
+      namespace = this.currentNamespace();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (typeof namespace === 'string') return this.read(physicalKey(this.prefix, namespace, key));
+    return namespace.then((current) => this.read(physicalKey(this.prefix, current, key)));
   }
 
   /**
@@ -205,9 +212,11 @@ export class MemcachedStore implements CacheStore {
     return this.namespace.current();
   }
 
-  private async read(key: string): Promise<string | undefined> {
-    const { value } = await this.command(() => this.client.get(key));
-    return value === null ? undefined : value.toString('utf8');
+  private read(key: string): Promise<string | undefined> {
+    return this.client.get(key).then(
+      ({ value }) => (value === null ? undefined : value.toString('utf8')),
+      (error: unknown) => Promise.reject(this.translate(error)),
+    );
   }
 
   /**
@@ -243,10 +252,14 @@ export class MemcachedStore implements CacheStore {
     try {
       return await run();
     } catch (error) {
-      const { commandTimeout } = this;
-      const { connectTimeout } = this.settings;
-      throw translateMemjsError(error, { commandTimeout, connectTimeout, item });
+      throw this.translate(error, item);
     }
+  }
+
+  private translate(error: unknown, item?: { size: number; limit: number }): Error {
+    const { commandTimeout } = this;
+    const { connectTimeout } = this.settings;
+    return translateMemjsError(error, { commandTimeout, connectTimeout, item });
   }
 
   private namespaceVersion(key: string): NamespaceVersion {
