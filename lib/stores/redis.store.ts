@@ -70,9 +70,15 @@ export class RedisStore implements CacheStore {
     if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
   }
 
-  async get(key: string): Promise<string | undefined> {
-    const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.get(this.prefix + key))) ?? undefined;
+  /** The hot path: ioredis's own promise, one step added, once the first connection settled. */
+  get(key: string): Promise<string | undefined> {
+    const client = this.live();
+    if (!client) return this.warmUp().then((warm) => this.getFrom(warm, key));
+    return this.getFrom(client, key);
+  }
+
+  private getFrom(client: RedisClient, key: string): Promise<string | undefined> {
+    return this.bounded(client.get(this.prefix + key)).then((value) => value ?? undefined);
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
