@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import {
+  allCached,
   PriceService,
   priceKey,
   servedFromCache,
@@ -35,13 +36,6 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
     await cluster?.stop();
   });
 
-  /** Whether every id was answered from the cache (its body did not run again). */
-  const allCached = async (ids: readonly number[]) => {
-    const before = ids.map((id) => prices.ran(id));
-    await Promise.all(ids.map((id) => prices.price(id)));
-    return ids.every((id, i) => prices.ran(id) === before[i]);
-  };
-
   it('keeps returning the method result while a master is killed, and caches its slots again on the promoted replica', async () => {
     // 600 ids whose keys land on every master; the victim is the master of id 0's slot.
     const ids = Array.from({ length: 600 }, (_, id) => id);
@@ -58,7 +52,7 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
     expect(onVictim.length).toBeGreaterThan(100);
 
     await Promise.all(ids.map((id) => prices.price(id)));
-    await eventually(() => allCached(ids), 10_000);
+    await eventually(() => allCached(prices, ids), 10_000);
 
     const load = startLoad(prices, ids);
     let report: LoadReport;
@@ -86,6 +80,6 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
     expect(report.firstRerunMs).toBeDefined();
     expect(app.client.stats().errors).toBeGreaterThan(0);
     // And once promoted, the victim's old keys (replicated before the kill) are hits again.
-    await eventually(() => allCached(onVictim), 10_000);
+    await eventually(() => allCached(prices, onVictim), 10_000);
   }, 90_000);
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import {
+  allCached,
   PriceService,
   priceKey,
   servedFromCache,
@@ -33,13 +34,6 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     await setup?.stop();
   });
 
-  /** Whether every id was answered from the cache (its body did not run again). */
-  const allCached = async (ids: readonly number[]) => {
-    const before = ids.map((id) => prices.ran(id));
-    await Promise.all(ids.map((id) => prices.price(id)));
-    return ids.every((id, i) => prices.ran(id) === before[i]);
-  };
-
   it('follows a switch-over (SENTINEL FAILOVER) at once, while the old master is still up', async () => {
     const old = await setup.master();
     const [heir] = setup.nodes.filter((node) => node !== old);
@@ -68,7 +62,7 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     const master = await setup.master();
     const [replica] = setup.nodes.filter((node) => node !== master);
     await Promise.all(ids.map((id) => prices.price(id)));
-    await eventually(() => allCached(ids), 10_000);
+    await eventually(() => allCached(prices, ids), 10_000);
     expect(await master.inspector.exists(prefix + priceKey(0))).toBe(1);
 
     const load = startLoad(prices, ids);
@@ -96,6 +90,6 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     expect(report.firstRerunMs).toBeDefined();
     expect(app.client.stats().errors).toBeGreaterThan(0);
     // Entries replicated before the kill are hits again on the new master.
-    await eventually(() => allCached(ids), 10_000);
+    await eventually(() => allCached(prices, ids), 10_000);
   }, 90_000);
 });

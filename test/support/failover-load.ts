@@ -39,6 +39,13 @@ export async function servedFromCache(app: CacheApp, prices: PriceService, id: n
   return prices.ran(id) - before <= 1 && (await app.client.has(priceKey(id)));
 }
 
+/** Whether every id was answered from the cache (its body did not run again). */
+export async function allCached(prices: PriceService, ids: readonly number[]): Promise<boolean> {
+  const before = ids.map((id) => prices.ran(id));
+  await Promise.all(ids.map((id) => prices.price(id)));
+  return ids.every((id, i) => prices.ran(id) === before[i]);
+}
+
 export interface LoadReport {
   calls: number;
   /** Calls whose result differed from the method's own result (must stay empty). */
