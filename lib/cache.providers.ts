@@ -7,7 +7,9 @@ import { SafeStore } from './client/safe-store.js';
 import type { CacheModuleOptions } from './interfaces/cache-module-options.interface.js';
 import { validateOptions, type ResolvedCacheOptions } from './options/validate-options.js';
 import { FailureLog } from './resilience/failure-log.js';
+import { DecodedMemo } from './serialization/decoded-memo.js';
 import { EntryCodec } from './serialization/entry-codec.js';
+import { MemoryStore } from './stores/memory.store.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
 
@@ -35,7 +37,12 @@ export const cacheProviders: Provider[] = [
       const failures = new FailureLog(new Logger('CacheClient'));
       const safe = new SafeStore(store, failures, options);
       store.onFailure?.((operation, error) => safe.report(`${store.name} ${operation}`, error));
-      return new DistributedCacheClient(safe, new EntryCodec(options.serializer), options.ttlMs);
+      const codec = new EntryCodec(options.serializer);
+      const memo =
+        store instanceof MemoryStore && codec.plainJson
+          ? new DecodedMemo(codec, store.maxEntries)
+          : undefined;
+      return new DistributedCacheClient(safe, codec, options.ttlMs, memo);
     },
     inject: [RESOLVED_OPTIONS, CACHE_STORE],
   },

@@ -2,9 +2,8 @@ import { CacheClient } from '../cache-client.js';
 import { CacheError } from '../errors.js';
 import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
-import { DecodedMemo } from '../serialization/decoded-memo.js';
+import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { EntryCodec, type DecodedEntry, type TagVersions } from '../serialization/entry-codec.js';
-import { MemoryStore } from '../stores/memory.store.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { SafeStore } from './safe-store.js';
@@ -33,20 +32,18 @@ export class DistributedCacheClient extends CacheClient {
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
-  /** On the in-process store with JSON: decoded entries, copied out on each hit. */
-  private readonly memo?: DecodedMemo;
-
+  /**
+   * @param memo On the in-process store with JSON: decoded entries, copied out on each hit
+   *   instead of parsed again.
+   */
   constructor(
     private readonly store: SafeStore,
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
+    private readonly memo?: DecodedMemo,
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
-    const inner = store.store;
-    if (inner instanceof MemoryStore && codec.plainJson) {
-      this.memo = new DecodedMemo(codec, inner.maxEntries);
-    }
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -80,7 +77,7 @@ export class DistributedCacheClient extends CacheClient {
   async setMany(entries: readonly CacheEntry[]): Promise<boolean> {
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const stored = this.encode(checkKey(key), value);
-      const ttlMs = ttl === undefined ? this.defaultTtlMs : toTtlMs(ttl, `setMany() "${key}"`);
+      const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
       return stored === undefined ? [] : [{ key, value: stored, ttlMs }];
     });
     const written = await this.store.setMany(encoded);
@@ -131,7 +128,7 @@ export class DistributedCacheClient extends CacheClient {
     if (typeof ttlOrOptions !== 'object') return { ttlMs: toTtlMs(ttlOrOptions, where) };
     const { ttl, tags } = ttlOrOptions;
     return {
-      ttlMs: ttl === undefined ? this.defaultTtlMs : toTtlMs(ttl, where),
+      ttlMs: this.ttlMsOf(ttl, where),
       tags: tags?.map(checkTag),
     };
   }
@@ -143,10 +140,8 @@ export class DistributedCacheClient extends CacheClient {
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
     if (running) return running.then((outcome) => this.copyOf(outcome) as T);
-    const outcome = chain(this.store.get(key), (stored) =>
-      chain(this.accept(key, stored), (found): MaybePromise<Outcome> =>
-        found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
-      ),
+    const outcome = chain(this.read(key), (found): MaybePromise<Outcome> =>
+      found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
     );
     if (!isPromiseLike(outcome)) return outcome.value as T;
     return this.flights.track(key, outcome, (first) => first.value as T);
