@@ -1,14 +1,18 @@
 import { createConnection } from 'node:net';
 
-/** Sends one text-protocol command to a memcached server and returns its reply up to `END`. */
-export function memcachedCommand(port: number, command: string): Promise<string> {
+const REPLY_END = /(^|\r\n)(END|OK|ERROR)\r\n$/;
+/** `lru_crawler metadump` ends its lines in `\n` only, and may answer BUSY. */
+const METADUMP_END = /(^|\n)(END|BUSY.*|ERROR.*)\r\n$/;
+
+/** Sends one text-protocol command to a memcached server and returns its reply up to its end. */
+export function memcachedCommand(port: number, command: string, end = REPLY_END): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk) => {
       reply += chunk;
-      if (/(^|\r\n)(END|OK|ERROR)\r\n$/.test(reply)) {
+      if (end.test(reply)) {
         socket.end();
         resolve(reply);
       }
@@ -20,10 +24,7 @@ export function memcachedCommand(port: number, command: string): Promise<string>
 
 /** `curr_connections` as the server counts it, not counting the connection that asks. */
 export async function memcachedConnections(port: number): Promise<number> {
-  const stats = await memcachedCommand(port, 'stats');
-  const match = /STAT curr_connections (\d+)/.exec(stats);
-  if (!match) throw new Error(`no curr_connections in: ${stats}`);
-  return Number(match[1]) - 1;
+  return (await memcachedStat(port, 'curr_connections')) - 1;
 }
 
 /** A counter from `stats`, such as `cmd_get` or `get_hits`. */
@@ -50,18 +51,5 @@ export async function memcachedKeys(port: number): Promise<string[]> {
 }
 
 function metadump(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (/(^|\n)(END|BUSY.*|ERROR.*)\r\n$/.test(reply)) {
-        socket.end();
-        resolve(reply);
-      }
-    });
-    socket.on('error', reject);
-    socket.write('lru_crawler metadump all\r\n');
-  });
+  return memcachedCommand(port, 'lru_crawler metadump all', METADUMP_END);
 }
