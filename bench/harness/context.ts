@@ -19,8 +19,13 @@ export class BenchContext {
   ) {}
 
   static async start(settings: RunSettings): Promise<BenchContext> {
-    const [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
-    return new BenchContext(settings, redis, memcached);
+    const started = await Promise.allSettled([startRedis(), startMemcached()]);
+    const [redis, memcached] = started;
+    if (redis.status === 'fulfilled' && memcached.status === 'fulfilled') {
+      return new BenchContext(settings, redis.value, memcached.value);
+    }
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw started.find((s) => s.status === 'rejected')?.reason;
   }
 
   /** Registers something to close at the end; answers it. */

@@ -75,6 +75,13 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+function notInstalled(command: string): Error {
+  return new Error(
+    `${command} is not on PATH: the tests and benchmarks start real servers. ` +
+      'Run `bash scripts/ensure-servers.sh` (installs redis-server, redis-tools and memcached).',
+  );
+}
+
 /** Spawns `command` for a port and resolves once that port accepts connections. */
 export async function startProcess(
   command: string,
@@ -85,11 +92,14 @@ export async function startProcess(
   let child: ChildProcess;
   const launch = async () => {
     child = spawn(command, argsFor(port), { stdio: 'ignore' });
-    const exited = new Promise<never>((_, reject) =>
+    const exited = new Promise<never>((_, reject) => {
       child.once('exit', (code) =>
         reject(new Error(`${command} on port ${port} exited (${code})`)),
-      ),
-    );
+      );
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'ENOENT' ? notInstalled(command) : error),
+      );
+    });
     exited.catch(() => undefined);
     await Promise.race([waitForPort(port), exited]);
   };
