@@ -135,7 +135,9 @@ export interface CacheModuleOptions {
   keyPrefix?: string;
   /**
    * Longest time, in milliseconds, one backend command may take before the call gives up and
-   * falls back (a miss, or `false`).
+   * falls back (a miss, or `false`). A standalone or Sentinel Redis connection is checked eight
+   * times per `commandTimeout` rather than timed command by command, so there an unanswered
+   * command is given up between 1× and 1.25× this.
    * @default 250
    */
   commandTimeout?: number;

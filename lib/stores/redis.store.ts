@@ -9,6 +9,7 @@ import {
   withTimeout,
   type RedisClient,
 } from './redis/redis-connection.js';
+import { CommandWatchdog } from './redis/command-watchdog.js';
 import { groupKeys, prefixPattern } from './redis/redis-keys.js';
 
 export interface RedisStoreOptions {
@@ -45,6 +46,8 @@ export class RedisStore implements CacheStore {
   private readonly prefix: string;
   /** ioredis's own `keyPrefix` on a user's client: added by ioredis to keys, never to patterns. */
   private readonly nativePrefix: string;
+  /** Holds a standalone or Sentinel connection this store opened to `commandTimeout`. */
+  private readonly watchdog?: CommandWatchdog;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -60,7 +63,7 @@ export class RedisStore implements CacheStore {
         'Use a number of milliseconds > 0.',
       );
     }
-    const { client, owned, connectTimeout } = createRedisConnection(connection, commandTimeout);
+    const { client, owned, connectTimeout } = createRedisConnection(connection);
     this.client = client;
     this.owned = owned;
     this.connectTimeout = connectTimeout;
@@ -68,6 +71,9 @@ export class RedisStore implements CacheStore {
     this.prefix = keyPrefix;
     this.nativePrefix = client.options.keyPrefix ?? '';
     if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
+    if (owned && !client.isCluster) {
+      this.watchdog = new CommandWatchdog(client as Redis, commandTimeout);
+    }
   }
 
   /** The hot path: ioredis's own promise, one step added, once the first connection settled. */
@@ -157,7 +163,7 @@ export class RedisStore implements CacheStore {
     const strip = this.nativePrefix.length;
     await Promise.all(
       nodes.map((node) =>
-        scanKeys(node, pattern, (found) =>
+        this.scanKeys(node, pattern, (found) =>
           this.unlinkAll(
             client,
             found.map((key) => key.slice(strip)),
@@ -175,7 +181,9 @@ export class RedisStore implements CacheStore {
   /** `QUIT` (or `disconnect()` when that fails or hangs) a client this store created; never the user's. */
   close(): Promise<void> {
     this.closed = true;
-    this.closing ??= this.owned ? closeClient(this.client, this.connectTimeout) : Promise.resolve();
+    this.closing ??= this.owned
+      ? closeClient(this.client, this.connectTimeout).finally(() => this.watchdog?.stop())
+      : Promise.resolve();
     return this.closing;
   }
 
@@ -217,8 +225,12 @@ export class RedisStore implements CacheStore {
     });
   }
 
-  /** A Cluster command, held to `commandTimeout` end to end (see `withDeadline`). */
+  /**
+   * A command just sent, held to `commandTimeout`: by the watchdog on a connection this store
+   * opened, end to end on a Cluster (see `withDeadline`). A user's own client keeps its settings.
+   */
   private bounded<T>(command: Promise<T>): Promise<T> {
+    this.watchdog?.watch();
     return this.client.isCluster ? withDeadline(command, this.commandTimeout) : command;
   }
 
@@ -226,6 +238,21 @@ export class RedisStore implements CacheStore {
   private groups(keys: readonly string[]): number[][] {
     const onWire = this.nativePrefix ? keys.map((key) => this.nativePrefix + key) : keys;
     return groupKeys(onWire, this.client.isCluster);
+  }
+
+  private async scanKeys(
+    node: Redis,
+    pattern: string,
+    onPage: (keys: string[]) => Promise<unknown>,
+  ): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.bounded(
+        node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT),
+      );
+      if (keys.length > 0) await onPage(keys);
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   private async unlinkAll(client: RedisClient, keys: readonly string[]): Promise<number> {
@@ -236,19 +263,6 @@ export class RedisStore implements CacheStore {
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
-}
-
-async function scanKeys(
-  node: Redis,
-  pattern: string,
-  onPage: (keys: string[]) => Promise<unknown>,
-): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-    if (keys.length > 0) await onPage(keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 /** Rejects with the first command error: `exec()` itself resolves even when commands failed. */

@@ -202,6 +202,32 @@ describe('RedisStore when the server fails', () => {
     expect(await store.get('k')).toBe('v');
   });
 
+  it('rejects every kind of command on a paused server after commandTimeout', async () => {
+    const store = ctx.open('paused-all:', undefined, 300);
+    await store.ready();
+    await store.set('k', 'v');
+    await ctx.server.pause();
+    try {
+      const calls = [
+        store.set('k', 'w', 60_000),
+        store.getMany(['k', 'other']),
+        store.setMany([{ key: 'a', value: '1', ttlMs: 60_000 }]),
+        store.delete('k'),
+        store.deleteMany(['a', 'b']),
+        store.clear(),
+      ];
+      const results = await Promise.allSettled(calls);
+      expect(results.map((result) => result.status)).toEqual(calls.map(() => 'rejected'));
+      for (const result of results) {
+        expect(String((result as PromiseRejectedResult).reason)).toMatch(/timed out/i);
+      }
+    } finally {
+      ctx.server.resume();
+    }
+    await store.set('k', 'after');
+    expect(await store.get('k')).toBe('after');
+  });
+
   it('rejects at once rather than queueing while the server is down, and serves again after a restart', async () => {
     const store = ctx.open('killed:', undefined, 300);
     await store.ready();

@@ -28,15 +28,15 @@ export function reconnectDelay(attempt: number): number {
 
 /**
  * The fail-fast defaults: a cache must never make its caller wait. Commands are refused at once
- * while disconnected (no offline queue, which would otherwise grow without bound), time out after
- * `commandTimeout`, are never retried by ioredis (the client above decides), and construction never
- * connects, so it never throws.
+ * while disconnected (no offline queue, which would otherwise grow without bound), are never
+ * retried by ioredis (the client above decides), and construction never connects, so it never
+ * throws. The store holds them to `commandTimeout` itself (`CommandWatchdog`, `withDeadline`)
+ * rather than through ioredis's option of that name, which arms a timer per command.
  */
-export function failFastOptions(commandTimeout: number): RedisOptions {
+export function failFastOptions(): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
-    commandTimeout,
     maxRetriesPerRequest: 0,
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
@@ -44,15 +44,12 @@ export function failFastOptions(commandTimeout: number): RedisOptions {
 }
 
 /** Builds the ioredis client `connection` describes; `connection.options` is applied last. */
-export function createRedisConnection(
-  connection: RedisConnectionOptions,
-  commandTimeout: number,
-): RedisConnection {
+export function createRedisConnection(connection: RedisConnectionOptions): RedisConnection {
   if (connection.client) {
     return { client: connection.client, owned: false, connectTimeout: REDIS_CONNECT_TIMEOUT_MS };
   }
   const client = createClient(connection, {
-    ...failFastOptions(commandTimeout),
+    ...failFastOptions(),
     ...defined({ username: connection.username, password: connection.password }),
     ...defined({ tls: connection.tls === true ? {} : connection.tls || undefined }),
   });
@@ -145,10 +142,10 @@ function usesSentinels(client: RedisClient): boolean {
 }
 
 /**
- * `promise`, or a rejection ("Command timed out") once `ms` have passed. Needed on a Cluster:
- * ioredis starts a command's `commandTimeout` only when a node connection takes it, and first
- * retries a command for a dead master's slots every `retryDelayOnFailover` (100 ms), so without
- * this a call could last well past `commandTimeout` while a master fails over.
+ * `promise`, or a rejection ("Command timed out") once `ms` have passed: how a Cluster command is
+ * held to `commandTimeout`. A watch on each node's connection would not do: ioredis first retries
+ * a command for a dead master's slots every `retryDelayOnFailover` (100 ms) before any node
+ * connection takes it, so a call could last well past `commandTimeout` while a master fails over.
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
