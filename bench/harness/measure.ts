@@ -71,6 +71,40 @@ async function runAsync(contender: Contender, shape: LoadShape, durationMs: numb
   return summarize(next, performance.now() - begin, latencies);
 }
 
+/**
+ * One call in flight for every contender, taking turns call by call (the order rotated at each
+ * turn) for `durationMs` in all. At one call in flight a call mostly waits for a server process to
+ * be scheduled, and the machine disturbs that in bursts of a millisecond or more: taking turns
+ * spreads each burst over all contenders instead of spoiling whichever one ran at the time.
+ */
+async function runInterleaved(
+  contenders: readonly Contender[],
+  durationMs: number,
+): Promise<Map<string, Sample>> {
+  const latencies = contenders.map(() => [] as number[]);
+  const busyMs = contenders.map(() => 0);
+  const deadline = performance.now() + durationMs;
+  let turn = 0;
+  while (performance.now() < deadline) {
+    for (let k = 0; k < contenders.length; k++) {
+      const index = (turn + k) % contenders.length;
+      const started = performance.now();
+      const result = contenders[index].call(turn);
+      sink = isThenable(result) ? await result : result;
+      const took = performance.now() - started;
+      latencies[index].push(took);
+      busyMs[index] += took;
+    }
+    turn++;
+  }
+  return new Map(
+    contenders.map((contender, index) => [
+      contender.name,
+      summarize(turn, busyMs[index], latencies[index]),
+    ]),
+  );
+}
+
 /** Runs one contender for `durationMs` under `shape`. */
 export function measure(
   contender: Contender,
@@ -128,25 +162,42 @@ function opsOf(round: Map<string, Sample>, name: string): number {
   return sample.opsPerSec;
 }
 
+/** One round: each contender measured alone in turn, in the given order. */
+async function runEach(
+  contenders: readonly Contender[],
+  shape: LoadShape,
+  durationMs: number,
+): Promise<Map<string, Sample>> {
+  const samples = new Map<string, Sample>();
+  for (const contender of contenders) {
+    collectGarbage();
+    samples.set(contender.name, await measure(contender, shape, durationMs));
+  }
+  return samples;
+}
+
 /**
  * Warm-up, then `repetitions` rounds with the contenders' order rotated each round. Every figure
  * is the median over rounds; a ratio is taken within one round against the other contender
- * measured in that same round, then the median of those ratios is reported.
+ * measured in that same round, then the median of those ratios is reported. At one call in flight
+ * a round interleaves the contenders call by call (`runInterleaved`), for as long in all as the
+ * rounds that run them one after the other.
  */
 export async function compare(
   contenders: readonly Contender[],
   shape: LoadShape,
   settings: RunSettings,
 ): Promise<Comparison> {
-  for (const contender of contenders) await measure(contender, shape, settings.warmupMs);
+  const interleave =
+    shape.concurrency === 1 && shape.batch === 1 && !contenders.some((contender) => contender.sync);
+  const runRound = (order: readonly Contender[], durationMs: number) =>
+    interleave
+      ? runInterleaved(order, durationMs * order.length)
+      : runEach(order, shape, durationMs);
+  await runRound(contenders, settings.warmupMs);
   const rounds: Map<string, Sample>[] = [];
   for (let round = 0; round < settings.repetitions; round++) {
-    const samples = new Map<string, Sample>();
-    for (const contender of rotate(contenders, round)) {
-      collectGarbage();
-      samples.set(contender.name, await measure(contender, shape, settings.durationMs));
-    }
-    rounds.push(samples);
+    rounds.push(await runRound(rotate(contenders, round), settings.durationMs));
   }
   if (sink === Symbol.for('never')) console.log(sink);
   return new Comparison(contenders, rounds);
