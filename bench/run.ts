@@ -12,7 +12,7 @@ function settingsFrom(argv: readonly string[]): RunSettings & { only?: string[] 
     quick,
     repetitions: quick ? 3 : 7,
     durationMs: quick ? 150 : 1000,
-    warmupMs: quick ? 100 : 500,
+    warmupMs: quick ? 500 : 500,
     only: only?.split(','),
   };
 }

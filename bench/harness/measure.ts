@@ -72,15 +72,13 @@ async function runAsync(contender: Contender, shape: LoadShape, durationMs: numb
 }
 
 /**
- * One call in flight for every contender, taking turns call by call (the order rotated at each
- * turn) for `durationMs` in all. At one call in flight a call mostly waits for a server process to
- * be scheduled, and the machine disturbs that in bursts of a millisecond or more: taking turns
- * spreads each burst over all contenders instead of spoiling whichever one ran at the time.
+ * One call in flight for each contender, taking turns call by call (who goes first alternates)
+ * for `durationMs` in all; ops/s is calls ÷ the contender's own time.
  */
 async function runInterleaved(
   contenders: readonly Contender[],
   durationMs: number,
-): Promise<Map<string, Sample>> {
+): Promise<Sample[]> {
   const latencies = contenders.map(() => [] as number[]);
   const busyMs = contenders.map(() => 0);
   const deadline = performance.now() + durationMs;
@@ -97,12 +95,7 @@ async function runInterleaved(
     }
     turn++;
   }
-  return new Map(
-    contenders.map((contender, index) => [
-      contender.name,
-      summarize(turn, busyMs[index], latencies[index]),
-    ]),
-  );
+  return contenders.map((_, index) => summarize(turn, busyMs[index], latencies[index]));
 }
 
 /** Runs one contender for `durationMs` under `shape`. */
@@ -124,81 +117,144 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
-/** Every round's samples, by contender name. */
+/** One round's samples, by contender name. */
+interface Round {
+  samples: Map<string, Sample>;
+  /** Paired rounds only: the baseline's sample taken beside each other contender, by its name. */
+  baselineBeside?: Map<string, Sample>;
+}
+
+/** Every round's samples. */
 export class Comparison {
   constructor(
     private readonly contenders: readonly Contender[],
-    private readonly rounds: readonly Map<string, Sample>[],
+    private readonly rounds: readonly Round[],
+    private readonly baseline?: string,
   ) {}
 
-  /** Median over rounds of `a ÷ b`, both measured in the same round. */
+  /**
+   * Median over rounds of `a ÷ b`, both measured in the same round; against the baseline in a
+   * paired round, the baseline's figure taken beside `a`.
+   */
   ratio(a: string, b: string): number {
-    return median(this.rounds.map((round) => opsOf(round, a) / opsOf(round, b)));
+    return median(
+      this.rounds.map((round) => opsOf(round.samples, a) / this.opsBeside(round, a, b)),
+    );
   }
 
   /** Median ops/s of one contender. */
   opsPerSec(name: string): number {
-    return median(this.rounds.map((round) => opsOf(round, name)));
+    return median(this.rounds.map((round) => opsOf(round.samples, name)));
   }
 
   results(baseline: string): ContenderResult[] {
     return this.contenders.map(({ name, kind }) => {
-      const mine = this.rounds.map((round) => round.get(name) as Sample);
+      const mine = this.rounds.map((round) => round.samples.get(name) as Sample);
       return {
         name,
         kind,
+        ...medianSample(mine),
         opsPerSec: Math.round(median(mine.map((sample) => sample.opsPerSec))),
-        p50Ms: round(median(mine.map((sample) => sample.p50Ms))),
-        p99Ms: round(median(mine.map((sample) => sample.p99Ms))),
         ratio: round(this.ratio(name, baseline), 3),
       };
     });
   }
+
+  private opsBeside(round: Round, a: string, b: string): number {
+    const beside = b === this.baseline ? round.baselineBeside?.get(a) : undefined;
+    return beside ? beside.opsPerSec : opsOf(round.samples, b);
+  }
 }
 
-function opsOf(round: Map<string, Sample>, name: string): number {
-  const sample = round.get(name);
+function opsOf(samples: Map<string, Sample>, name: string): number {
+  const sample = samples.get(name);
   if (!sample) throw new Error(`no contender named "${name}"`);
   return sample.opsPerSec;
 }
 
-/** One round: each contender measured alone in turn, in the given order. */
+/** Each figure's median, latencies rounded for readable JSON. */
+function medianSample(samples: readonly Sample[]): Sample {
+  return {
+    opsPerSec: median(samples.map((sample) => sample.opsPerSec)),
+    p50Ms: round(median(samples.map((sample) => sample.p50Ms))),
+    p99Ms: round(median(samples.map((sample) => sample.p99Ms))),
+  };
+}
+
+/** A round of contenders measured alone, one after the other, in the given order. */
 async function runEach(
   contenders: readonly Contender[],
   shape: LoadShape,
   durationMs: number,
-): Promise<Map<string, Sample>> {
+): Promise<Round> {
   const samples = new Map<string, Sample>();
   for (const contender of contenders) {
     collectGarbage();
     samples.set(contender.name, await measure(contender, shape, durationMs));
   }
-  return samples;
+  return { samples };
+}
+
+/**
+ * A round of pairs, in the given order: each contender interleaved call by call with the baseline
+ * for `durationMs`. At one call in flight a call mostly waits for a server process to be
+ * scheduled, which the machine disturbs in bursts of a millisecond or more: taking turns exposes
+ * both sides of a ratio to the same bursts. Pairs, rather than every contender in one rotation,
+ * keep a contender's code warm as it would be when it runs alone (with seven contenders taking
+ * turns, the one with the longest call path lost most to the others' traffic through the CPU's
+ * caches). The baseline's own figure is the median of its pairs.
+ */
+async function runPaired(
+  contenders: readonly Contender[],
+  baseline: Contender,
+  durationMs: number,
+): Promise<Round> {
+  const samples = new Map<string, Sample>();
+  const baselineBeside = new Map<string, Sample>();
+  for (const contender of contenders) {
+    if (contender === baseline) continue;
+    const [mine, theirs] = await runInterleaved([contender, baseline], durationMs);
+    samples.set(contender.name, mine);
+    baselineBeside.set(contender.name, theirs);
+  }
+  samples.set(baseline.name, medianSample([...baselineBeside.values()]));
+  return { samples, baselineBeside };
+}
+
+/** The baseline to pair the others with: at one call in flight, when no contender is synchronous. */
+function pairingBaseline(
+  contenders: readonly Contender[],
+  shape: LoadShape,
+  baseline: string | undefined,
+): Contender | undefined {
+  const oneAtATime = shape.concurrency === 1 && shape.batch === 1;
+  if (!oneAtATime || contenders.some((contender) => contender.sync)) return undefined;
+  const found = contenders.find((contender) => contender.name === baseline);
+  if (!found)
+    throw new Error(`one call in flight: name the baseline to pair with, not "${baseline}"`);
+  return found;
 }
 
 /**
  * Warm-up, then `repetitions` rounds with the contenders' order rotated each round. Every figure
  * is the median over rounds; a ratio is taken within one round against the other contender
  * measured in that same round, then the median of those ratios is reported. At one call in flight
- * a round interleaves the contenders call by call (`runInterleaved`), for as long in all as the
- * rounds that run them one after the other.
+ * (and no synchronous contender) a round is made of pairs with `baseline` (`runPaired`).
  */
 export async function compare(
   contenders: readonly Contender[],
   shape: LoadShape,
   settings: RunSettings,
+  baseline?: string,
 ): Promise<Comparison> {
-  const interleave =
-    shape.concurrency === 1 && shape.batch === 1 && !contenders.some((contender) => contender.sync);
+  const paired = pairingBaseline(contenders, shape, baseline);
   const runRound = (order: readonly Contender[], durationMs: number) =>
-    interleave
-      ? runInterleaved(order, durationMs * order.length)
-      : runEach(order, shape, durationMs);
+    paired ? runPaired(order, paired, durationMs) : runEach(order, shape, durationMs);
   await runRound(contenders, settings.warmupMs);
-  const rounds: Map<string, Sample>[] = [];
+  const rounds: Round[] = [];
   for (let round = 0; round < settings.repetitions; round++) {
     rounds.push(await runRound(rotate(contenders, round), settings.durationMs));
   }
   if (sink === Symbol.for('never')) console.log(sink);
-  return new Comparison(contenders, rounds);
+  return new Comparison(contenders, rounds, baseline);
 }

@@ -79,7 +79,12 @@ export async function missSet(context: BenchContext): Promise<ScenarioResult> {
     peer('cache-manager wrap (@keyv/redis)', context.own(cacheManager(keyvRedis(url)))),
     peer('bentocache getOrSet (redis)', context.own(bentocache(context.redis))),
   ];
-  const comparison = await compare(contenders, { concurrency: 1, batch: 1 }, context.settings);
+  const comparison = await compare(
+    contenders,
+    { concurrency: 1, batch: 1 },
+    context.settings,
+    RAW_REDIS,
+  );
   return {
     id: 'miss-set',
     title: 'Miss then set (loader answers at once), one call at a time',

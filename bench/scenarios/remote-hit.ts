@@ -59,18 +59,22 @@ function withStats(results: ContenderResult[], apps: Record<string, OurApp>): Co
 }
 
 /**
- * One call in flight, a call's time is mostly waiting for the server to be scheduled, which other
- * processes on the machine disturb in bursts: three times the rounds, each a third as long, so that
- * a burst spoils fewer of them (same total time).
+ * At one call in flight each round pairs a contender with the baseline (see `compare`), and the
+ * machine's bursts of scheduling delay weigh on a short pair: at least 9 rounds of pairs lasting
+ * at least 300 ms each (a quick run's 150 ms pairs had rounds from 0.6× to 1.1×; 300 ms, 0.9× to
+ * 1.0×).
  */
-function finer(context: BenchContext, concurrency: number): RunSettings {
-  const { settings } = context;
-  if (concurrency > 1) return settings;
+function oneInFlight(settings: RunSettings): RunSettings {
   return {
     ...settings,
-    repetitions: settings.repetitions * 3,
-    durationMs: settings.durationMs / 3,
+    repetitions: Math.max(9, settings.repetitions),
+    durationMs: Math.max(300, settings.durationMs),
   };
+}
+
+/** The settings for `concurrency` calls in flight. */
+function settingsFor(context: BenchContext, concurrency: number): RunSettings {
+  return concurrency === 1 ? oneInFlight(context.settings) : context.settings;
 }
 
 /** Scenario 2 (and 6): a Redis hit through a decorated method at `concurrency` calls in flight. */
@@ -105,7 +109,8 @@ export async function redisHit(
   const comparison = await compare(
     contenders,
     { concurrency, batch: 1 },
-    finer(context, concurrency),
+    settingsFor(context, concurrency),
+    RAW,
   );
   const fastestPeer = fastest(comparison, contenders, (c) => c.kind === 'peer');
   const targets: TargetResult[] =
@@ -159,7 +164,8 @@ export async function memcachedHit(
   const comparison = await compare(
     contenders,
     { concurrency, batch: 1 },
-    finer(context, concurrency),
+    settingsFor(context, concurrency),
+    raw,
   );
   return {
     id: `memcached-hit-c${concurrency}`,
