@@ -76,6 +76,12 @@ const LIBMEMCACHED = {
 };
 
 describe('ketama ring', () => {
+  it('gives every key to the only member of a ring of one, whatever its index in the pool', () => {
+    const servers = members(['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211']);
+    expect(new Set(placements(new KetamaRing(servers.slice(0, 1)), KEYS))).toEqual(new Set([0]));
+    expect(new Set(placements(new KetamaRing(servers, [2]), KEYS))).toEqual(new Set([2]));
+  });
+
   describe('compatibility', () => {
     it.each([
       [

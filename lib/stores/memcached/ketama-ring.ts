@@ -53,6 +53,8 @@ export class KetamaRing {
   private readonly points: Uint32Array;
   /** `owners[i]`: index, in the servers given, of the server that owns `points[i]`. */
   private readonly owners: Uint32Array;
+  /** The one member, when there is one: every key is its own, no key needs hashing. */
+  private readonly soleOwner?: number;
 
   /**
    * @param servers every server of the pool, in configuration order
@@ -77,6 +79,7 @@ export class KetamaRing {
     entries.sort((a, b) => a.value - b.value || a.owner - b.owner);
     this.points = Uint32Array.from(entries, (entry) => entry.value);
     this.owners = Uint32Array.from(entries, (entry) => entry.owner);
+    if (included.length === 1) this.soleOwner = included[0];
   }
 
   /** How many points each server has, by server index (0 for a server not on this ring). */
@@ -88,7 +91,7 @@ export class KetamaRing {
 
   /** Index of the server that holds `key`. */
   serverFor(key: string): number {
-    return this.ownerOf(ketamaHash(key));
+    return this.soleOwner ?? this.ownerOf(ketamaHash(key));
   }
 
   /** Index of the server owning the first point ≥ `hash`, wrapping to the first point. */
