@@ -66,7 +66,8 @@ export function renderTables(results: BenchResults): string {
     .map(([name, version]) => `${name} ${version}`)
     .join(', ');
   return [
-    `Run: ${meta.date} (${meta.mode}: ${meta.repetitions} repetitions of ${meta.durationMs} ms per contender), ` +
+    `Run: ${meta.date} (${meta.mode}: ${meta.repetitions} repetitions of ${meta.durationMs} ms per contender; ` +
+      'at one call in flight at least 9 rounds of interleaved pairs, see Method), ' +
       `Node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}.`,
     '',
     `Versions: ${versions}.`,
