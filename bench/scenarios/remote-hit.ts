@@ -60,21 +60,16 @@ function withStats(results: ContenderResult[], apps: Record<string, OurApp>): Co
 
 /**
  * At one call in flight each round pairs a contender with the baseline (see `compare`), and the
- * machine's bursts of scheduling delay weigh on a short pair: at least 9 rounds of pairs lasting
- * at least 300 ms each (a quick run's 150 ms pairs had rounds from 0.6× to 1.1×; 300 ms, 0.9× to
- * 1.0×).
+ * machine's bursts of scheduling delay weigh on a short pair: pairs of at least 300 ms (a quick
+ * run's 150 ms pairs had rounds from 0.6× to 1.1×; 300 ms, 0.9× to 1.0×). The scenarios with
+ * targets get at least 7 rounds in a quick run too: at 100 in flight a burst that lands on one
+ * contender's turn still spoils that round.
  */
-function oneInFlight(settings: RunSettings): RunSettings {
-  return {
-    ...settings,
-    repetitions: Math.max(9, settings.repetitions),
-    durationMs: Math.max(300, settings.durationMs),
-  };
-}
-
-/** The settings for `concurrency` calls in flight. */
 function settingsFor(context: BenchContext, concurrency: number): RunSettings {
-  return concurrency === 1 ? oneInFlight(context.settings) : context.settings;
+  const { settings } = context;
+  const repetitions = Math.max(7, settings.repetitions);
+  if (concurrency > 1) return { ...settings, repetitions };
+  return { ...settings, repetitions, durationMs: Math.max(300, settings.durationMs) };
 }
 
 /** Scenario 2 (and 6): a Redis hit through a decorated method at `concurrency` calls in flight. */
@@ -109,7 +104,7 @@ export async function redisHit(
   const comparison = await compare(
     contenders,
     { concurrency, batch: 1 },
-    settingsFor(context, concurrency),
+    bytes === 200 ? settingsFor(context, concurrency) : context.settings,
     RAW,
   );
   const fastestPeer = fastest(comparison, contenders, (c) => c.kind === 'peer');
