@@ -67,7 +67,7 @@ export function renderTables(results: BenchResults): string {
     .join(', ');
   return [
     `Run: ${meta.date} (${meta.mode}: ${meta.repetitions} repetitions of ${meta.durationMs} ms per contender; ` +
-      'at one call in flight at least 9 rounds of interleaved pairs, see Method), ' +
+      'at one call in flight interleaved pairs, see Method), ' +
       `Node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}.`,
     '',
     `Versions: ${versions}.`,
