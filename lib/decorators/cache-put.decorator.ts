@@ -16,6 +16,6 @@ import { recordMetadata, type ArgsDecorator } from './record-metadata.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function CachePut<A extends unknown[] = any[], R = any>(
   options: CachePutOptions<A, R> = {},
-): ArgsDecorator<A> {
+): ArgsDecorator<A, R> {
   return recordMetadata(CACHE_PUT_METADATA, options);
 }

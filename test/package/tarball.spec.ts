@@ -195,8 +195,17 @@ export class WrongCalls {
   @Cacheable({ key: (id: number) => 'user:' + id, condition: (id: number) => 'yes' }) // wrong
   conditionNotBoolean(id: number) { return id; }
 
+  @Cacheable({ key: (id: number, name: string) => id + name }) // wrong: the method has one parameter
+  fewerParameters(id: number) { return id; }
+
+  @Cacheable({ unless: (name: string) => name === '' }) // wrong: the method returns numbers
+  unlessOnOtherResult(id: number) { return Promise.resolve(id); }
+
   @Cacheable({ key: (id: number) => 'user:' + id, ttl: 300 })
   right(id: number, _name: string) { return id; }
+
+  @Cacheable({ key: (id: number) => 'user:' + id, unless: (user: { id: number } | null) => !user })
+  rightUnless(id: number) { return Promise.resolve(id ? { id } : null); }
 
   setWithBadTtl() {
     return this.cache.set('k', 'v', true); // wrong: a TTL is seconds or a duration string
