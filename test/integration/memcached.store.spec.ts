@@ -167,6 +167,18 @@ describe('MemcachedStore', () => {
       expect(physicalKey('p:', 'ns', '\ud800')).not.toBe(physicalKey('p:', 'ns', '\ufffd'));
     });
 
+    it('keeps a key as is up to exactly 250 bytes in all, whatever the prefix is made of', () => {
+      for (const prefix of ['p:', 'ключ:']) {
+        const head = `${prefix}ns:`;
+        const room = MAX_KEY_BYTES - Buffer.byteLength(head);
+        for (const key of ['k'.repeat(room - 40), 'k'.repeat(room)]) {
+          expect(physicalKey(prefix, 'ns', key)).toBe(head + key);
+        }
+        const over = 'k'.repeat(room + 1);
+        expect(physicalKey(prefix, 'ns', over)).toBe(`${head}#${hashKey(over)}`);
+      }
+    });
+
     it('refuses a keyPrefix or servers memcached cannot use, naming the option', () => {
       const servers = [server.address];
       const create = (keyPrefix: string, connection: MemcachedConnectionOptions) =>

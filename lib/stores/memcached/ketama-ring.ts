@@ -53,7 +53,7 @@ export class KetamaRing {
   private readonly points: Uint32Array;
   /** `owners[i]`: index, in the servers given, of the server that owns `points[i]`. */
   private readonly owners: Uint32Array;
-  /** The one member, when there is one: every key is its own, no key needs hashing. */
+  /** The one member, when there is one (the others ejected): every key is its own, unhashed. */
   private readonly soleOwner?: number;
 
   /**
