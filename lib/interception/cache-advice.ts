@@ -87,13 +87,12 @@ class CachedCall {
         options.key === undefined
           ? defaultKey(plan.className, plan.methodName, args)
           : resolveKey(options.key, args, plan.name);
-      const ttl = options.ttl === undefined ? undefined : resolve(options.ttl, args);
       const tags =
         options.tags === undefined ? undefined : resolveList(options.tags, args, 'tags', plan.name);
       const unless = options.unless;
       return {
         key,
-        ttlMs: client.ttlMsOf(ttl, plan.name),
+        ttlMs: this.ttlMsFor(options),
         tags: tags?.length ? tags : undefined,
         shouldStore: unless ? (value) => storable(value) && !unless(value, ...args) : storable,
       };
@@ -101,6 +100,14 @@ class CachedCall {
       client.report(`resolving the cache options of ${plan.name}`, error);
       return undefined;
     }
+  }
+
+  /** The entry's TTL in milliseconds: parsed at startup when constant, else from this call. */
+  private ttlMsFor(options: CacheableOptions): number | undefined {
+    const { plan, client, args } = this;
+    if (plan.constantTtl) return plan.constantTtl.ms;
+    const ttl = options.ttl === undefined ? undefined : resolve(options.ttl, args);
+    return client.ttlMsOf(ttl, plan.name);
   }
 
   private evictAll(evicts: readonly CacheEvictOptions[]): MaybePromise<void> {
