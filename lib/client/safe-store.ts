@@ -9,6 +9,8 @@ export interface SafeStoreOptions {
   commandTimeout: number;
 }
 
+type ReadOperation = 'get' | 'getMany';
+
 /** How long after a timed-out command writes are skipped, in command timeouts. */
 const HUNG_WINDOW_IN_TIMEOUTS = 4;
 
@@ -108,12 +110,23 @@ export class SafeStore {
   }
 
   /** A read, retried when it fails fast; a last failure is reported and answered `undefined`. */
-  private read<T>(operation: string, run: () => MaybePromise<T>): MaybePromise<T | undefined> {
+  private read<T>(
+    operation: ReadOperation,
+    run: () => MaybePromise<T>,
+  ): MaybePromise<T | undefined> {
     const { readRetries, commandTimeout } = this.options;
-    return withReadRetry(run, readRetries, commandTimeout, (error) => {
-      this.report(`${this.store.name} ${operation}`, error);
-      return undefined;
-    });
+    return withReadRetry(run, readRetries, commandTimeout, this.missOnFailure[operation]);
+  }
+
+  /** Made once, not on every read: report the last failure of a read, answer a miss. */
+  private readonly missOnFailure = {
+    get: (error: unknown) => this.reportMiss('get', error),
+    getMany: (error: unknown) => this.reportMiss('getMany', error),
+  };
+
+  private reportMiss(operation: ReadOperation, error: unknown): undefined {
+    this.report(`${this.store.name} ${operation}`, error);
+    return undefined;
   }
 
   private guard<T, F>(

@@ -29,19 +29,22 @@ export class SingleFlight<T> {
   track<R>(key: string, run: Promise<T>, pick: (value: T) => R): Promise<R> {
     const waiters: Waiter<T>[] = [];
     this.running.set(key, waiters);
-    const settle = () => {
-      if (this.running.get(key) === waiters) this.running.delete(key);
-      return waiters;
-    };
     return run.then(
       (value) => {
-        for (const waiter of settle()) waiter.resolve(value);
+        this.release(key, waiters);
+        for (const waiter of waiters) waiter.resolve(value);
         return pick(value);
       },
       (error: unknown) => {
-        for (const waiter of settle()) waiter.reject(error);
+        this.release(key, waiters);
+        for (const waiter of waiters) waiter.reject(error);
         throw error;
       },
     );
+  }
+
+  /** Ends the run's registration, unless a run started inside it (re-entrant) registered since. */
+  private release(key: string, waiters: Waiter<T>[]): void {
+    if (this.running.get(key) === waiters) this.running.delete(key);
   }
 }

@@ -27,11 +27,10 @@ export function withReadRetry<T, F = never>(
   if (!isPromiseLike(first)) return first;
   if (retries <= 0) return onFailure ? Promise.resolve(first).then(undefined, onFailure) : first;
   const deadline = Date.now() + budgetMs;
-  const retry = (error: unknown) => retryAfter(error, read, retries, deadline);
-  return Promise.resolve(first).then(
-    undefined,
-    onFailure ? (error: unknown) => retry(error).then(undefined, onFailure) : retry,
-  );
+  return Promise.resolve(first).then(undefined, (error: unknown) => {
+    const retried = retryAfter(error, read, retries, deadline);
+    return onFailure ? retried.then(undefined, onFailure) : retried;
+  });
 }
 
 async function retryAfter<T>(
