@@ -24,7 +24,7 @@ const HUNG_WINDOW_IN_TIMEOUTS = 4;
 export class SafeStore {
   errors = 0;
   private skipWritesUntil = 0;
-  /** On Redis and Memcached: the reads of one tick go out as one multi-key read. */
+  /** On Redis and Memcached: reads that come in numbers go out as one multi-key read a tick. */
   private readonly coalescer?: ReadCoalescer;
 
   constructor(

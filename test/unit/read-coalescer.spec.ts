@@ -41,4 +41,42 @@ describe('ReadCoalescer', () => {
     expect(await Promise.all([coalescer.get('a'), coalescer.get('b')])).toEqual(['1', '2']);
     expect(sent).toEqual([['a'], ['b']]);
   });
+
+  it('batches reads started in a later tick while a read is in flight, and sends alone again once all are answered', async () => {
+    const sent: string[][] = [];
+    const pending: (() => void)[] = [];
+    const held = <T>(value: T) => new Promise<T>((resolve) => pending.push(() => resolve(value)));
+    const coalescer = new ReadCoalescer({
+      one: (key) => (sent.push([key]), held(key.toUpperCase())),
+      many: (keys) => (sent.push([...keys]), held(keys.map((key) => key.toUpperCase()))),
+    });
+    const first = coalescer.get('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [coalescer.get('b'), coalescer.get('c')];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([['a'], ['b', 'c']]);
+
+    pending.splice(0).forEach((answer) => answer());
+    expect(await first).toBe('A');
+    expect(await Promise.all(later)).toEqual(['B', 'C']);
+    const next = coalescer.get('d');
+    expect(sent).toEqual([['a'], ['b', 'c'], ['d']]);
+    pending.splice(0).forEach((answer) => answer());
+    expect(await next).toBe('D');
+  });
+
+  it('answers misses for a multi-read that rejects, and sends alone again after it', async () => {
+    const sent: string[][] = [];
+    const coalescer = new ReadCoalescer({
+      one: async (key) => (sent.push([key]), key),
+      many: async (keys) => {
+        sent.push([...keys]);
+        throw new Error('connection reset');
+      },
+    });
+    const batch = Promise.all(['a', 'b', 'c'].map((key) => coalescer.get(key)));
+    expect(await batch).toEqual(['a', undefined, undefined]);
+    expect(await coalescer.get('d')).toBe('d');
+    expect(sent.at(-1)).toEqual(['d']);
+  });
 });
