@@ -72,7 +72,7 @@ export class RedisStore implements CacheStore {
     this.nativePrefix = client.options.keyPrefix ?? '';
     if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
     if (owned && !client.isCluster) {
-      this.watchdog = new CommandWatchdog(client as Redis, commandTimeout);
+      this.watchdog = CommandWatchdog.for(client as Redis, commandTimeout);
     }
   }
 

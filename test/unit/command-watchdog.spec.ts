@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CommandWatchdog } from '../../lib/stores/redis/command-watchdog.js';
 
@@ -29,7 +29,7 @@ function fakeClient() {
     const item = items.shift();
     if (item) item.command.isResolved = true;
   };
-  return { client: { commandQueue } as unknown as Redis, send, answerOldest };
+  return { client: { commandQueue, options: {} } as unknown as Redis, send, answerOldest };
 }
 
 const TIMEOUT = 800;
@@ -44,7 +44,7 @@ describe('CommandWatchdog', () => {
 
   it('gives up on an unanswered command between 1× and 1.25× the timeout after it was sent', () => {
     const { client, send } = fakeClient();
-    const watchdog = new CommandWatchdog(client, TIMEOUT);
+    const watchdog = CommandWatchdog.for(client, TIMEOUT)!;
     vi.advanceTimersByTime(37);
     const command = send();
     watchdog.watch();
@@ -56,7 +56,7 @@ describe('CommandWatchdog', () => {
 
   it('rejects a command once, although it stays queued until its late reply', () => {
     const { client, send } = fakeClient();
-    const watchdog = new CommandWatchdog(client, TIMEOUT);
+    const watchdog = CommandWatchdog.for(client, TIMEOUT)!;
     const command = send();
     watchdog.watch();
     vi.advanceTimersByTime(TIMEOUT * 5);
@@ -65,7 +65,7 @@ describe('CommandWatchdog', () => {
 
   it('leaves answered commands alone and gives up only on the ones still waiting', () => {
     const { client, send, answerOldest } = fakeClient();
-    const watchdog = new CommandWatchdog(client, TIMEOUT);
+    const watchdog = CommandWatchdog.for(client, TIMEOUT)!;
     const answered = send();
     const waiting = send();
     watchdog.watch();
@@ -78,7 +78,7 @@ describe('CommandWatchdog', () => {
 
   it('runs no timer while nothing is in flight, and starts again with the next command', () => {
     const { client, send, answerOldest } = fakeClient();
-    const watchdog = new CommandWatchdog(client, TIMEOUT);
+    const watchdog = CommandWatchdog.for(client, TIMEOUT)!;
     send();
     watchdog.watch();
     expect(vi.getTimerCount()).toBe(1);
@@ -94,10 +94,23 @@ describe('CommandWatchdog', () => {
 
   it('stop() clears its timer', () => {
     const { client, send } = fakeClient();
-    const watchdog = new CommandWatchdog(client, TIMEOUT);
+    const watchdog = CommandWatchdog.for(client, TIMEOUT)!;
     send();
     watchdog.watch();
     watchdog.stop();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("falls back to ioredis's own commandTimeout when the client keeps no queue where it looks", () => {
+    const client = { options: {} } as unknown as Redis;
+    expect(CommandWatchdog.for(client, TIMEOUT)).toBeUndefined();
+    expect(client.options.commandTimeout).toBe(TIMEOUT);
+  });
+
+  it('watches a real ioredis client (its queue is where the watchdog looks)', () => {
+    const client = new Redis({ lazyConnect: true });
+    expect(CommandWatchdog.for(client, TIMEOUT)).toBeInstanceOf(CommandWatchdog);
+    expect(client.options.commandTimeout).toBeUndefined();
+    client.disconnect();
   });
 });

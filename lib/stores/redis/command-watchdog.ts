@@ -30,10 +30,24 @@ export class CommandWatchdog {
   /** When a look first found the command in flight (so it was sent at most one look earlier). */
   private readonly firstSeen = new WeakMap<SentCommand, number>();
 
-  constructor(
+  private constructor(
     private readonly client: Redis,
     private readonly timeoutMs: number,
   ) {}
+
+  /**
+   * A watchdog for `client`, which must be fresh from this store. Should an ioredis version not
+   * keep its queue of unanswered commands where the watchdog looks, it falls back to ioredis's
+   * own `commandTimeout` (read at every send) and answers `undefined`: calls stay bounded.
+   */
+  static for(client: Redis, timeoutMs: number): CommandWatchdog | undefined {
+    const queue = (client as unknown as { commandQueue?: Partial<CommandQueue> }).commandQueue;
+    if (typeof queue?.peekAt === 'function' && typeof queue.length === 'number') {
+      return new CommandWatchdog(client, timeoutMs);
+    }
+    client.options.commandTimeout = timeoutMs;
+    return undefined;
+  }
 
   watch(): void {
     if (this.timer) return;
