@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import {
   allCached,
+  expectFailedOpen,
   PriceService,
   priceKey,
   servedFromCache,
@@ -74,11 +75,7 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
     }
 
     if (process.env.FAILOVER_REPORT) console.info('cluster failover', report);
-    expect(report.thrown).toEqual([]);
-    expect(report.wrong).toEqual([]);
-    // The load really met the dead master: some calls fell through to the method.
-    expect(report.firstRerunMs).toBeDefined();
-    expect(app.client.stats().errors).toBeGreaterThan(0);
+    expectFailedOpen(report, app);
     // And once promoted, the victim's old keys (replicated before the kill) are hits again.
     await eventually(() => allCached(prices, onVictim), 10_000);
   }, 90_000);

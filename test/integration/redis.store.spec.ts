@@ -189,41 +189,43 @@ describe('RedisStore connections', () => {
 describe('RedisStore when the server fails', () => {
   const ctx = useServer();
 
-  it('rejects a get on a paused server after commandTimeout, then serves again on resume', async () => {
-    const store = ctx.open('paused:', undefined, 300);
+  /** A store (commandTimeout 300 ms) holding `k` = `v`; `run` is called while its server is paused. */
+  async function whilePaused(prefix: string, run: (store: RedisStore) => Promise<void>) {
+    const store = ctx.open(prefix, undefined, 300);
     await store.ready();
     await store.set('k', 'v');
     await ctx.server.pause();
     try {
-      await expect(store.get('k')).rejects.toThrow(/timed out/i);
+      await run(store);
     } finally {
       ctx.server.resume();
     }
+    return store;
+  }
+
+  it('rejects a get on a paused server after commandTimeout, then serves again on resume', async () => {
+    const store = await whilePaused('paused:', async (paused) => {
+      await expect(paused.get('k')).rejects.toThrow(/timed out/i);
+    });
     expect(await store.get('k')).toBe('v');
   });
 
   it('rejects every kind of command on a paused server after commandTimeout', async () => {
-    const store = ctx.open('paused-all:', undefined, 300);
-    await store.ready();
-    await store.set('k', 'v');
-    await ctx.server.pause();
-    try {
+    const store = await whilePaused('paused-all:', async (paused) => {
       const calls = [
-        store.set('k', 'w', 60_000),
-        store.getMany(['k', 'other']),
-        store.setMany([{ key: 'a', value: '1', ttlMs: 60_000 }]),
-        store.delete('k'),
-        store.deleteMany(['a', 'b']),
-        store.clear(),
+        paused.set('k', 'w', 60_000),
+        paused.getMany(['k', 'other']),
+        paused.setMany([{ key: 'a', value: '1', ttlMs: 60_000 }]),
+        paused.delete('k'),
+        paused.deleteMany(['a', 'b']),
+        paused.clear(),
       ];
       const results = await Promise.allSettled(calls);
       expect(results.map((result) => result.status)).toEqual(calls.map(() => 'rejected'));
       for (const result of results) {
         expect(String((result as PromiseRejectedResult).reason)).toMatch(/timed out/i);
       }
-    } finally {
-      ctx.server.resume();
-    }
+    });
     await store.set('k', 'after');
     expect(await store.get('k')).toBe('after');
   });

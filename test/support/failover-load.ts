@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
+import { expect } from 'vitest';
 import { Cacheable } from '../../lib/index.js';
 import type { CacheApp } from './cache-app.js';
 
@@ -44,6 +45,17 @@ export async function allCached(prices: PriceService, ids: readonly number[]): P
   const before = ids.map((id) => prices.ran(id));
   await Promise.all(ids.map((id) => prices.price(id)));
   return ids.every((id, i) => prices.ran(id) === before[i]);
+}
+
+/**
+ * Every call of the load got the method's own result, and the load really met the dead master:
+ * some calls fell through to the method, and the client counted failures.
+ */
+export function expectFailedOpen(report: LoadReport, app: CacheApp): void {
+  expect(report.thrown).toEqual([]);
+  expect(report.wrong).toEqual([]);
+  expect(report.firstRerunMs).toBeDefined();
+  expect(app.client.stats().errors).toBeGreaterThan(0);
 }
 
 export interface LoadReport {
