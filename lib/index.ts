@@ -8,12 +8,18 @@ export { CacheClient } from './cache-client.js';
 export {
   CACHE_STORE,
   CACHEABLE_METADATA,
+  CACHE_CONFIG_METADATA,
   CACHE_EVICT_METADATA,
   CACHE_PUT_METADATA,
+  DEFAULT_CACHE_NAME,
+  getCacheStoreToken,
+  getCacheToken,
 } from './cache.constants.js';
 export { Cacheable } from './decorators/cacheable.decorator.js';
 export { CacheEvict } from './decorators/cache-evict.decorator.js';
 export { CachePut } from './decorators/cache-put.decorator.js';
+export { CacheConfig } from './decorators/cache-config.decorator.js';
+export { InjectCache } from './decorators/inject-cache.decorator.js';
 export * from './errors.js';
 export type * from './interfaces/cache-client.interface.js';
 export type * from './interfaces/cache-decorator-options.interface.js';

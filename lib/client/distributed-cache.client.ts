@@ -1,5 +1,6 @@
 import { CacheClient } from '../cache-client.js';
 import { CacheError } from '../errors.js';
+import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
@@ -28,7 +29,8 @@ const MISS: ReadResult = { hit: false };
  * single-flight loading, stats. Methods return synchronously when the store does (memory), which
  * keeps a sync `@Cacheable` method sync; the public API always answers with a Promise.
  */
-export class DistributedCacheClient extends CacheClient {
+export class DistributedCacheClient extends CacheClient implements CacheCallTarget {
+  readonly [CACHE_CALL_TARGET] = true;
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
@@ -44,6 +46,11 @@ export class DistributedCacheClient extends CacheClient {
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
+  }
+
+  /** The store answers at once (memory): decorated synchronous methods stay synchronous. */
+  get synchronous(): boolean {
+    return this.store.synchronous;
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {

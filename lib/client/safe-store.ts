@@ -44,6 +44,11 @@ export class SafeStore {
     return this.store.name;
   }
 
+  /** Whether the store answers at once, never with a promise (the memory store). */
+  get synchronous(): boolean {
+    return this.store.synchronous === true;
+  }
+
   get(key: string): MaybePromise<string | undefined> {
     if (this.coalescer) return this.coalescer.get(key);
     return this.read('get', () => this.store.get(key));

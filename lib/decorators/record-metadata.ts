@@ -1,3 +1,4 @@
+import { interceptMethod } from '../interception/intercepted-method.js';
 import type { Observable } from 'rxjs';
 
 /** What a method may return when its results are `R`: `R`, or a promise or an Observable of it. */
@@ -25,17 +26,21 @@ export type ArgsDecorator<A extends unknown[], R = unknown> = <
   descriptor: TypedPropertyDescriptor<F> & HasParameters<F, A>,
 ) => void;
 
-/** Decorators record metadata on the method and nothing else; the interception reads it. */
+/**
+ * Records a decorator's options on the method. The first cache decorator of a method also puts
+ * the interception in place (see `interceptMethod`): that is what lets every instance of the
+ * class, however Nest or the app creates it, go through the cache.
+ */
 export function recordMetadata<A extends unknown[], R = unknown>(
   metadataKey: string,
   options: object,
   { append = false } = {},
 ): ArgsDecorator<A, R> {
   return (target, propertyKey, descriptor) => {
-    const method = descriptor.value;
-    if (typeof method !== 'function') {
+    if (typeof descriptor.value !== 'function') {
       throw new TypeError(`${metadataKey} applies to methods only (${String(propertyKey)})`);
     }
+    const method = interceptMethod(target, propertyKey, descriptor);
     const recorded = append
       ? [...(Reflect.getOwnMetadata(metadataKey, method) ?? []), options]
       : options;

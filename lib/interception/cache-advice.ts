@@ -1,88 +1,79 @@
-import { concat, defer, from, ignoreElements, isObservable, Observable, of, switchMap } from 'rxjs';
-import type { DistributedCacheClient, WritePolicy } from '../client/distributed-cache.client.js';
+import { isObservable, type Observable } from 'rxjs';
+import type { WritePolicy } from '../client/distributed-cache.client.js';
 import type {
   CacheableOptions,
   CacheEvictOptions,
-  CachePutOptions,
 } from '../interfaces/cache-decorator-options.interface.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { defaultKey, resolve, resolveKey, resolveList } from './cache-key.js';
+import type { InterceptedMethod } from './intercepted-method.js';
 import { observedKind } from './method-kind.js';
-import type { MethodPlan } from './method-plan.js';
+import type { BoundOperation, BoundPlan } from './method-plan.js';
+import { invokeObservable, storingLast, thenEvicting } from './observable-advice.js';
+
+/** A write policy with the key it applies to. */
+export type CallPolicy = WritePolicy & { key: string };
 
 /** One call of a decorated method: evict-before → cache-aside or put → evict-after. */
 export function invokeWithCache(
-  plan: MethodPlan,
-  client: DistributedCacheClient,
+  method: InterceptedMethod,
+  plan: BoundPlan,
+  self: object,
   args: unknown[],
-  run: () => unknown,
 ): unknown {
-  const call = new CachedCall(plan, client, args, run);
-  return call.invoke();
+  return new CachedCall(method, plan, self, args).invoke();
 }
 
-class CachedCall {
+/**
+ * The advice around one call, by what the method returns. A promise-returning method's call
+ * waits for each cache step; a synchronous method stays synchronous (on the memory store it is
+ * cached; evictions on a remote cache are sent, not waited for); an Observable's last value is
+ * cached. A method whose kind is not declared runs its first call without a lookup, to learn it.
+ * Nothing a cache option does — a key, ttl, tags, condition or unless function that throws —
+ * reaches the caller: the call goes on uncached, and the failure is logged and counted.
+ */
+export class CachedCall {
+  readonly run = () => this.method.original.apply(this.self, this.args);
+
   constructor(
-    private readonly plan: MethodPlan,
-    private readonly client: DistributedCacheClient,
-    private readonly args: unknown[],
-    private readonly run: () => unknown,
+    readonly method: InterceptedMethod,
+    readonly plan: BoundPlan,
+    private readonly self: object,
+    readonly args: unknown[],
   ) {}
 
   invoke(): unknown {
-    const { kind, evictBefore, evictAfter } = this.plan;
-    if (kind === 'observable') return this.invokeObservable();
-    const result =
-      evictBefore.length === 0 && evictAfter.length === 0 ? this.main() : this.withEvictions();
-    return this.plan.kind === 'promise' && !isPromiseLike(result)
-      ? Promise.resolve(result)
-      : result;
+    switch (this.method.kind) {
+      case 'observable':
+        return invokeObservable(this);
+      case 'unknown':
+        return this.firstCall();
+      case 'sync':
+        return this.invokeSync();
+      case 'promise': {
+        const { evictBefore, evictAfter } = this.plan;
+        const result =
+          evictBefore.length === 0 && evictAfter.length === 0 ? this.main() : this.withEvictions();
+        return isPromiseLike(result) ? result : Promise.resolve(result);
+      }
+    }
   }
 
-  private withEvictions(): MaybePromise<unknown> {
-    const before = this.evictAll(this.plan.evictBefore);
-    return chain(before, () =>
-      chain(
-        () => this.main(),
-        (value) => chain(this.evictAll(this.plan.evictAfter), () => value),
-      ),
-    );
-  }
-
-  private main(): MaybePromise<unknown> {
+  /** `@Cacheable` or `@CachePut` on a promise- (or, on the memory store, value-) returning call. */
+  main(): MaybePromise<unknown> {
     const { cacheable, put } = this.plan;
-    if (cacheable) return this.cacheAside(cacheable);
-    if (put) return this.putResult(put);
-    return this.runAndLearn();
-  }
-
-  private cacheAside(options: CacheableOptions): MaybePromise<unknown> {
-    const policy = this.policyFor(options);
-    if (!policy) return this.runAndLearn();
-    // The method's kind known, the loader is the method itself (one closure less on every call).
-    const load = this.plan.kind === 'unknown' ? () => this.runAndLearn() : this.run;
-    return this.client.cached(policy.key, load, policy);
-  }
-
-  private putResult(options: CachePutOptions): MaybePromise<unknown> {
-    const policy = this.policyFor(options);
-    return chain(
-      () => this.runAndLearn(),
-      (value) =>
-        policy ? chain(this.client.write(policy.key, value, policy), () => value) : value,
-    );
-  }
-
-  /** Runs the method, learning its kind. An Observable met before its kind was known is not cached. */
-  private runAndLearn(): unknown {
-    const result = this.run();
-    if (this.plan.kind === 'unknown') this.plan.kind = observedKind(result);
-    return result;
+    if (cacheable) {
+      const policy = this.policyFor(cacheable);
+      return policy ? cacheable.target.cached(policy.key, this.run, policy) : this.run();
+    }
+    if (put) return chain(this.run, (value) => this.store(put, value));
+    return this.run();
   }
 
   /** The key and write policy of this call, or `undefined` to bypass the cache. */
-  private policyFor(options: CacheableOptions): (WritePolicy & { key: string }) | undefined {
-    const { args, plan, client } = this;
+  policyFor(operation: BoundOperation<CacheableOptions>): CallPolicy | undefined {
+    const { args, plan } = this;
+    const { options, target } = operation;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
       const key =
@@ -91,105 +82,137 @@ class CachedCall {
           : resolveKey(options.key, args, plan.name);
       const tags =
         options.tags === undefined ? undefined : resolveList(options.tags, args, 'tags', plan.name);
-      const unless = options.unless;
       return {
         key,
-        ttlMs: this.ttlMsFor(options),
+        ttlMs: this.ttlMsFor(operation),
         tags: tags?.length ? tags : undefined,
-        shouldStore: unless ? (value) => storable(value) && !unless(value, ...args) : storable,
+        shouldStore: options.unless ? (value) => this.shouldStore(operation, value) : storable,
       };
     } catch (error) {
-      client.report(`resolving the cache options of ${plan.name}`, error);
+      target.report(`resolving the cache options of ${plan.name}`, error);
       return undefined;
     }
   }
 
-  /** The entry's TTL in milliseconds: parsed at startup when constant, else from this call. */
-  private ttlMsFor(options: CacheableOptions): number | undefined {
-    const { plan, client, args } = this;
-    if (plan.constantTtl) return plan.constantTtl.ms;
-    const ttl = options.ttl === undefined ? undefined : resolve(options.ttl, args);
-    return client.ttlMsOf(ttl, plan.name);
+  /** Stores `value` as `operation` says (when its options resolve), then answers `value`. */
+  store(operation: BoundOperation<CacheableOptions>, value: unknown): MaybePromise<unknown> {
+    const policy = this.policyFor(operation);
+    return policy ? chain(operation.target.write(policy.key, value, policy), () => value) : value;
   }
 
-  private evictAll(evicts: readonly CacheEvictOptions[]): MaybePromise<void> {
-    return evicts.reduce<MaybePromise<void>>(
-      (previous, evict) => chain(previous, () => this.evict(evict)),
+  evictAll(operations: readonly BoundOperation<CacheEvictOptions>[]): MaybePromise<void> {
+    return operations.reduce<MaybePromise<void>>(
+      (previous, operation) => chain(previous, () => this.evict(operation)),
       undefined,
     );
   }
 
-  private evict(options: CacheEvictOptions): MaybePromise<void> {
-    const { args, plan } = this;
-    if (options.allEntries) return chain(this.client.clear(), () => undefined);
+  /** Sends the evictions without waiting for them (a synchronous call cannot wait). */
+  evictDetached(operations: readonly BoundOperation<CacheEvictOptions>[]): void {
+    if (operations.length === 0) return;
+    const sent = this.evictAll(operations);
+    if (isPromiseLike(sent)) sent.then(undefined, (error) => this.report(operations[0], error));
+  }
+
+  report(operation: BoundOperation<unknown>, error: unknown): void {
+    operation.target.report(`the cache advice of ${this.plan.name}`, error);
+  }
+
+  private withEvictions(): MaybePromise<unknown> {
+    const { evictBefore, evictAfter } = this.plan;
+    return chain(this.evictAll(evictBefore), () =>
+      chain(
+        () => this.main(),
+        (value) => chain(this.evictAll(evictAfter), () => value),
+      ),
+    );
+  }
+
+  /** A synchronous method: cached when its cache answers at once, evictions never waited for. */
+  private invokeSync(): unknown {
+    const { evictBefore, evictAfter, synchronous } = this.plan;
+    this.evictDetached(evictBefore);
+    const value = synchronous ? this.main() : this.run();
+    this.evictDetached(evictAfter);
+    return value;
+  }
+
+  /**
+   * The first call of a method whose kind is not declared: it runs at once (no lookup) so that
+   * the caller gets the kind the method returns, and its result is stored for the next calls.
+   */
+  private firstCall(): unknown {
+    const { evictBefore, evictAfter, synchronous } = this.plan;
+    const operation = this.plan.cacheable ?? this.plan.put;
+    this.evictDetached(evictBefore);
+    const result = this.run();
+    const kind = observedKind(result);
+    if (this.method.kind === 'unknown') this.method.kind = kind;
+    if (kind === 'observable') {
+      const stored = operation
+        ? storingLast(result as Observable<unknown>, (value) => this.store(operation, value))
+        : (result as Observable<unknown>);
+      return thenEvicting(this, stored);
+    }
+    if (kind === 'promise') {
+      return chain(result, (value) =>
+        chain(operation ? this.store(operation, value) : value, () =>
+          chain(this.evictAll(evictAfter), () => value),
+        ),
+      );
+    }
+    if (operation && !synchronous) {
+      this.method.warnOnce(
+        `${this.plan.name} returned synchronously, but cache '${operation.cacheName}' answers over the network: its results are not cached. Make it async or declare it to return a Promise.`,
+      );
+    } else if (operation) {
+      this.store(operation, result);
+    }
+    this.evictDetached(evictAfter);
+    return result;
+  }
+
+  private ttlMsFor(operation: BoundOperation<CacheableOptions>): number | undefined {
+    if (operation.constantTtl) return operation.constantTtl.ms;
+    const { ttl } = operation.options;
+    return operation.target.ttlMsOf(
+      ttl === undefined ? undefined : resolve(ttl, this.args),
+      `the ttl of ${this.plan.name}`,
+    );
+  }
+
+  /** `unless` said keep it, and the value can be stored; a throwing `unless` stores nothing. */
+  private shouldStore(operation: BoundOperation<CacheableOptions>, value: unknown): boolean {
+    if (!storable(value)) return false;
     try {
-      const keys = [
-        ...(options.key === undefined ? [] : [resolveKey(options.key, args, plan.name)]),
-        ...resolveList(options.keys, args, 'keys', plan.name),
-      ];
-      return this.client.evict(keys, resolveList(options.tags, args, 'tags', plan.name));
+      return !operation.options.unless!(value, ...this.args);
     } catch (error) {
-      this.client.report(`resolving the eviction of ${plan.name}`, error);
+      operation.target.report(`the unless function of ${this.plan.name}`, error);
+      return false;
     }
   }
 
-  private invokeObservable(): Observable<unknown> {
-    const afterEach = (source: Observable<unknown>) =>
-      concat(
-        source,
-        this.deferred(() => this.evictAll(this.plan.evictAfter)),
-      );
-    return concat(
-      this.deferred(() => this.evictAll(this.plan.evictBefore)),
-      defer(() => afterEach(this.mainObservable())),
-    );
-  }
-
-  private mainObservable(): Observable<unknown> {
-    const { cacheable, put } = this.plan;
-    const policy = cacheable ? this.policyFor(cacheable) : put ? this.policyFor(put) : undefined;
-    if (!policy) return asObservable(this.run());
-    const storeLast = () =>
-      storingLast(asObservable(this.run()), (value) =>
-        this.client.write(policy.key, value, policy),
-      );
-    if (put) return storeLast();
-    return from(Promise.resolve(this.client.read(policy.key))).pipe(
-      switchMap((found) => (found.hit ? of(found.value) : storeLast())),
-    );
-  }
-
-  private deferred(work: () => MaybePromise<unknown>): Observable<never> {
-    return defer(() => from(Promise.resolve(work()))).pipe(ignoreElements());
+  private evict(operation: BoundOperation<CacheEvictOptions>): MaybePromise<void> {
+    const { args, plan } = this;
+    const { options, target } = operation;
+    if (options.allEntries) return chain(target.clear(), () => undefined);
+    let keys: string[];
+    let tags: readonly string[];
+    try {
+      keys = [
+        ...(options.key === undefined ? [] : [resolveKey(options.key, args, plan.name)]),
+        ...resolveList(options.keys, args, 'keys', plan.name),
+      ];
+      tags = resolveList(options.tags, args, 'tags', plan.name);
+    } catch (error) {
+      target.report(`resolving the eviction of ${plan.name}`, error);
+      return;
+    }
+    return target.evict(keys, tags);
   }
 }
 
 /** A method result that can be stored: not an Observable or a promise met where a value was due. */
-function storable(value: unknown): boolean {
+export function storable(value: unknown): boolean {
   return !isObservable(value) && !isPromiseLike(value);
-}
-
-function asObservable(value: unknown): Observable<unknown> {
-  return isObservable(value) ? value : from(Promise.resolve(value));
-}
-
-/** Mirrors `source`; when it completes, stores its last value before completing. */
-function storingLast(
-  source: Observable<unknown>,
-  store: (value: unknown) => MaybePromise<unknown>,
-): Observable<unknown> {
-  return new Observable((subscriber) => {
-    let last: { value: unknown } | undefined;
-    return source.subscribe({
-      next: (value) => {
-        last = { value };
-        subscriber.next(value);
-      },
-      error: (error) => subscriber.error(error),
-      complete: () => {
-        if (!last) return subscriber.complete();
-        Promise.resolve(store(last.value)).then(() => subscriber.complete());
-      },
-    });
-  });
 }

@@ -1,101 +1,95 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { CacheClient } from '../cache-client.js';
-import { DistributedCacheClient } from '../client/distributed-cache.client.js';
-import { invokeWithCache } from './cache-advice.js';
-import { readPlan } from './method-plan.js';
-
-/** Which client serves each provider/controller instance; two apps in one process never mix. */
-const clientOf = new WeakMap<object, DistributedCacheClient>();
-const WRAPPED = Symbol('nestjs-distributed-cache:wrapped');
-
-type Method = ((...args: unknown[]) => unknown) & { [WRAPPED]?: true };
+import type { CacheClient } from '../cache-client.js';
+import { CacheOptionsError } from '../errors.js';
+import {
+  appCachesOf,
+  bindInstance,
+  claimClass,
+  DuplicateCacheError,
+  type AppCaches,
+} from './app-caches.js';
+import { asCallTarget } from './cache-call-target.js';
+import { interceptedMethodOf, type InterceptedMethod } from './intercepted-method.js';
 
 /**
- * The one interception mechanism. Decorated methods are wrapped on their class prototype, so
- * `this.method()` calls and Nest's route handlers (which call the prototype method) both go
- * through the cache. Prototypes are wrapped while the app is being created, before routes are
- * registered; instances are bound to this module's client when modules initialise. An instance
- * bound to no client (another app without the module) runs the original method.
+ * Puts one cache of one app where decorated methods find it. Created with the cache, it registers
+ * it under its name in the app's caches; when modules initialise, it binds the instances Nest
+ * made to the app and claims their classes; when the app has started, it checks every decorated
+ * method of the app's providers and controllers (a missing cache, a bad TTL or a synchronous
+ * method on a remote cache stops the app with a message naming the method).
  */
-@Injectable()
-export class CacheInterceptionService implements OnModuleInit {
-  private readonly logger = new Logger('CacheModule');
+export class CacheInterceptionService
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly app: AppCaches;
 
   constructor(
+    name: string,
+    client: CacheClient,
+    modules: ModulesContainer,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly client: CacheClient,
   ) {
-    for (const wrapper of this.wrappers()) this.wrapClass(classOf(wrapper));
+    this.app = appCachesOf(modules);
+    try {
+      this.app.register(name, client, asCallTarget(client));
+    } catch (error) {
+      if (!(error instanceof DuplicateCacheError)) throw error;
+      throw new CacheOptionsError(
+        'name',
+        name,
+        'Another CacheModule of this app already serves a cache of that name: give each CacheModule.forRoot({ name }) its own name, or import one module (isGlobal: true) where several need it.',
+      );
+    }
   }
 
   onModuleInit(): void {
-    if (!(this.client instanceof DistributedCacheClient)) {
-      this.logger.warn(
-        'CacheClient was replaced by a custom class: cache decorators are inactive.',
-      );
-      return;
-    }
     for (const wrapper of this.wrappers()) {
-      const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object') continue;
-      const wrappedAny = this.wrapClass(instance.constructor);
-      if (wrappedAny && !clientOf.has(instance)) clientOf.set(instance, this.client);
+      const type = classOf(wrapper);
+      if (!type || this.decoratedMethods(type).length === 0) continue;
+      claimClass(type, this.app);
+      for (const instance of instancesOf(wrapper)) bindInstance(instance, this.app);
     }
+  }
+
+  onApplicationBootstrap(): void {
+    for (const wrapper of this.wrappers()) {
+      const type = classOf(wrapper);
+      if (!type) continue;
+      for (const method of this.decoratedMethods(type)) method.planFor(type, this.app);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.app.release();
   }
 
   private wrappers(): InstanceWrapper[] {
     return [...this.discovery.getProviders(), ...this.discovery.getControllers()];
   }
 
-  /** Wraps every decorated method of a class once; answers whether it has any. */
-  private wrapClass(type: unknown): boolean {
-    if (typeof type !== 'function' || !type.prototype) return false;
-    const prototype: object = type.prototype;
-    let found = false;
-    for (const name of this.scanner.getAllMethodNames(prototype)) {
-      found = wrapMethod(prototype, name) || found;
-    }
-    return found;
+  private decoratedMethods(type: { prototype?: object }): InterceptedMethod[] {
+    const prototype = type.prototype;
+    if (!prototype) return [];
+    return this.scanner
+      .getAllMethodNames(prototype)
+      .flatMap((name) => interceptedMethodOf((prototype as Record<string, unknown>)[name]) ?? []);
   }
 }
 
-function wrapMethod(prototype: object, name: string): boolean {
-  const owner = ownerOf(prototype, name);
-  const original = (owner as Record<string, Method>)[name];
-  if (original[WRAPPED]) return true;
-  const plan = readPlan(owner, name, original);
-  if (!plan) return false;
-  const wrapped: Method = function (this: object, ...args: unknown[]) {
-    const client = clientOf.get(this);
-    const run = () => original.apply(this, args);
-    return client ? invokeWithCache(plan, client, args, run) : run();
-  };
-  for (const key of Reflect.getOwnMetadataKeys(original)) {
-    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, original), wrapped);
-  }
-  Object.defineProperty(wrapped, 'name', { value: original.name });
-  wrapped[WRAPPED] = true;
-  Object.defineProperty(owner, name, {
-    ...Object.getOwnPropertyDescriptor(owner, name),
-    value: wrapped,
-  });
-  return true;
-}
-
-/** The prototype in the chain that defines the method itself. */
-function ownerOf(prototype: object, name: string): object {
-  let current: object | null = prototype;
-  while (current && !Object.prototype.hasOwnProperty.call(current, name)) {
-    current = Object.getPrototypeOf(current);
-  }
-  return current ?? prototype;
-}
-
-function classOf(wrapper: InstanceWrapper): unknown {
+/** The class a provider or controller is an instance of (not a factory's or a value's). */
+function classOf(wrapper: InstanceWrapper): { prototype?: object } | undefined {
   const instance: unknown = wrapper.instance;
   if (instance && typeof instance === 'object') return instance.constructor;
-  return wrapper.inject ? undefined : wrapper.metatype;
+  return !wrapper.inject && typeof wrapper.metatype === 'function' ? wrapper.metatype : undefined;
+}
+
+/** The instances Nest made at startup: a singleton, or a transient provider's per consumer. */
+function instancesOf(wrapper: InstanceWrapper): object[] {
+  const made = wrapper.isTransient
+    ? wrapper.getStaticTransientInstances().map((host) => host?.instance)
+    : [wrapper.instance];
+  return made.filter((instance): instance is object => !!instance && typeof instance === 'object');
 }

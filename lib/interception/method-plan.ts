@@ -1,43 +1,62 @@
 import {
+  CACHE_CONFIG_METADATA,
   CACHE_EVICT_METADATA,
   CACHE_PUT_METADATA,
   CACHEABLE_METADATA,
+  DEFAULT_CACHE_NAME,
 } from '../cache.constants.js';
 import { CacheOptionsError } from '../errors.js';
 import type {
   CacheableOptions,
+  CacheConfigOptions,
   CacheEvictOptions,
   CachePutOptions,
 } from '../interfaces/cache-decorator-options.interface.js';
 import { toTtlMs } from '../utils/ttl.js';
-import { declaredKind, type MethodKind } from './method-kind.js';
+import type { AppCaches } from './app-caches.js';
+import type { CacheCallTarget } from './cache-call-target.js';
 
-/** What the decorators on one method ask for, read and checked once at startup. */
-export interface MethodPlan {
+/** One cache operation of a method: its decorator's options and the cache they name. */
+export interface Operation<O> {
+  readonly options: O;
+  readonly cacheName: string;
+  /** The TTL when it is constant, parsed once (`ms` undefined: no expiry). */
+  readonly constantTtl?: { readonly ms: number | undefined };
+}
+
+/** What the decorators of one method ask for, on one class (the class of the instance). */
+export interface ClassPlan {
   /** `ClassName.method`, for default keys and messages. */
   readonly name: string;
   readonly className: string;
   readonly methodName: string;
-  readonly cacheable?: CacheableOptions;
-  readonly put?: CachePutOptions;
-  readonly evictBefore: readonly CacheEvictOptions[];
-  readonly evictAfter: readonly CacheEvictOptions[];
-  /** A constant `ttl` of `@Cacheable`/`@CachePut`, parsed once (`ms` undefined: no expiry). */
-  readonly constantTtl?: { readonly ms: number | undefined };
-  /** Declared, or learned from the first call. */
-  kind: MethodKind;
+  readonly cacheable?: Operation<CacheableOptions>;
+  readonly put?: Operation<CachePutOptions>;
+  readonly evictBefore: readonly Operation<CacheEvictOptions>[];
+  readonly evictAfter: readonly Operation<CacheEvictOptions>[];
 }
 
-export function readPlan(
-  prototype: object,
-  methodName: string,
-  method: object,
-): MethodPlan | undefined {
-  const cacheable: CacheableOptions | undefined = Reflect.getMetadata(CACHEABLE_METADATA, method);
-  const put: CachePutOptions | undefined = Reflect.getMetadata(CACHE_PUT_METADATA, method);
-  const evicts: CacheEvictOptions[] = Reflect.getMetadata(CACHE_EVICT_METADATA, method) ?? [];
-  if (!cacheable && !put && evicts.length === 0) return undefined;
-  const className = prototype.constructor.name;
+export type BoundOperation<O> = Operation<O> & { readonly target: CacheCallTarget };
+
+/** A class plan with each operation's cache found in one app. */
+export interface BoundPlan extends ClassPlan {
+  readonly cacheable?: BoundOperation<CacheableOptions>;
+  readonly put?: BoundOperation<CachePutOptions>;
+  readonly evictBefore: readonly BoundOperation<CacheEvictOptions>[];
+  readonly evictAfter: readonly BoundOperation<CacheEvictOptions>[];
+  /** The cache that `@Cacheable`/`@CachePut` read and write answers at once (memory). */
+  readonly synchronous: boolean;
+}
+
+/** Reads the decorators of `method` (the intercepted function) for instances of `type`. */
+export function readClassPlan(method: object, type: object, methodName: string): ClassPlan {
+  const cacheable: CacheableOptions | undefined = Reflect.getOwnMetadata(
+    CACHEABLE_METADATA,
+    method,
+  );
+  const put: CachePutOptions | undefined = Reflect.getOwnMetadata(CACHE_PUT_METADATA, method);
+  const evicts: CacheEvictOptions[] = Reflect.getOwnMetadata(CACHE_EVICT_METADATA, method) ?? [];
+  const className = (type as { name?: string }).name || 'anonymous';
   const name = `${className}.${methodName}`;
   if (cacheable && put) {
     throw new CacheOptionsError(
@@ -46,25 +65,66 @@ export function readPlan(
       'Use one of them on a method.',
     );
   }
-  const constantTtl = parseConstantTtl(cacheable?.ttl ?? put?.ttl, name);
+  const config: CacheConfigOptions = Reflect.getMetadata(CACHE_CONFIG_METADATA, type) ?? {};
+  const operation = <O extends { cache?: string; ttl?: unknown }>(
+    options: O,
+    decorator: string,
+  ): Operation<O> => ({
+    options,
+    cacheName: options.cache ?? config.cache ?? DEFAULT_CACHE_NAME,
+    constantTtl: constantTtlOf(options, config, `the ttl of ${decorator} on ${name}`),
+  });
   return {
     name,
     className,
     methodName,
+    cacheable: cacheable && operation(cacheable, '@Cacheable'),
+    put: put && operation(put, '@CachePut'),
+    evictBefore: evicts.filter((e) => e.beforeInvocation).map((e) => operation(e, '@CacheEvict')),
+    evictAfter: evicts.filter((e) => !e.beforeInvocation).map((e) => operation(e, '@CacheEvict')),
+  };
+}
+
+/** Finds each operation's cache in `app`; throws naming the method when one is missing. */
+export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
+  const bind = <O>(operation: Operation<O>, decorator: string): BoundOperation<O> => {
+    const target = app.get(operation.cacheName);
+    if (!target) {
+      const known =
+        app
+          .names()
+          .map((n) => `'${n}'`)
+          .join(', ') || 'none';
+      throw new CacheOptionsError(
+        `cache of ${decorator} on ${plan.name}`,
+        operation.cacheName,
+        `No cache of that name is registered in this app (known: ${known}). Add CacheModule.forRoot({ name: '${operation.cacheName}', … }) or name an existing cache.`,
+      );
+    }
+    return { ...operation, target };
+  };
+  const cacheable = plan.cacheable && bind(plan.cacheable, '@Cacheable');
+  const put = plan.put && bind(plan.put, '@CachePut');
+  return {
+    ...plan,
     cacheable,
     put,
-    evictBefore: evicts.filter((evict) => evict.beforeInvocation),
-    evictAfter: evicts.filter((evict) => !evict.beforeInvocation),
-    constantTtl,
-    kind: declaredKind(prototype, methodName),
+    evictBefore: plan.evictBefore.map((e) => bind(e, '@CacheEvict')),
+    evictAfter: plan.evictAfter.map((e) => bind(e, '@CacheEvict')),
+    synchronous: (cacheable ?? put)?.target.synchronous ?? true,
   };
 }
 
 /**
- * A constant TTL on a decorator is checked when the app starts, not at the first call, and parsed
- * once (a duration string such as `'5m'` took ~150 ns to parse on every call).
+ * A constant TTL (the decorator's, else `@CacheConfig`'s) is checked when the app starts, not at
+ * the first call, and parsed once. Undefined when computed per call or left to the cache's default.
  */
-function parseConstantTtl(ttl: unknown, name: string): MethodPlan['constantTtl'] {
+function constantTtlOf(
+  options: { ttl?: unknown },
+  config: CacheConfigOptions,
+  where: string,
+): Operation<unknown>['constantTtl'] {
+  const ttl = options.ttl ?? config.ttl;
   if (ttl === undefined || typeof ttl === 'function') return undefined;
-  return { ms: toTtlMs(ttl as number | string, `the ttl of @Cacheable/@CachePut on ${name}`) };
+  return { ms: toTtlMs(ttl as number | string, where) };
 }

@@ -4,6 +4,11 @@ import type { Ttl } from './cache-module-options.interface.js';
 export type FromArgs<T, A extends unknown[]> = T | ((...args: A) => T);
 
 export interface CacheableOptions<A extends unknown[] = unknown[], R = unknown> {
+  /**
+   * The named cache to use (`CacheModule.forRoot({ name })`).
+   * @default the class's `@CacheConfig({ cache })`, else the default cache
+   */
+  cache?: string;
   /** The cache key. Default: `ClassName.method:` + a stable hash of the arguments. */
   key?: FromArgs<string, A>;
   /** Seconds or a duration string. Default: the module's `ttl`. */
@@ -17,6 +22,11 @@ export interface CacheableOptions<A extends unknown[] = unknown[], R = unknown> 
 }
 
 export interface CacheEvictOptions<A extends unknown[] = unknown[]> {
+  /**
+   * The named cache to evict from (`allEntries` clears only that cache).
+   * @default the class's `@CacheConfig({ cache })`, else the default cache
+   */
+  cache?: string;
   /** One key to delete. */
   key?: FromArgs<string, A>;
   /** Several keys to delete. */
@@ -34,3 +44,11 @@ export interface CacheEvictOptions<A extends unknown[] = unknown[]> {
  * default key as `@Cacheable`, so a put refreshes what `@Cacheable` readers of those arguments get).
  */
 export type CachePutOptions<A extends unknown[] = unknown[], R = unknown> = CacheableOptions<A, R>;
+
+/** Class-level defaults, set with `@CacheConfig`. */
+export interface CacheConfigOptions {
+  /** The named cache the class's decorators use when they name none. */
+  cache?: string;
+  /** The TTL of the class's `@Cacheable` / `@CachePut` entries when they give none. */
+  ttl?: Ttl;
+}

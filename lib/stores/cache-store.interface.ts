@@ -20,6 +20,11 @@ export interface CacheStore {
    * across the network, where one round trip for many keys beats many round trips.
    */
   readonly batchesReads?: boolean;
+  /**
+   * Whether every method answers at once, never with a promise (an in-process store): a
+   * synchronous decorated method can then be cached and stay synchronous.
+   */
+  readonly synchronous?: boolean;
   get(key: string): MaybePromise<string | undefined>;
   /** Values in key order, `undefined` for each miss. */
   getMany(keys: readonly string[]): MaybePromise<(string | undefined)[]>;

@@ -11,6 +11,7 @@ export const MEMORY_STORE_DEFAULTS = { maxEntries: 10_000 } as const;
  */
 export class MemoryStore implements CacheStore {
   readonly name = 'memory';
+  readonly synchronous = true;
   /** Most entries held. */
   readonly maxEntries: number;
   private readonly lru: LRUCache<string, string>;

@@ -1,0 +1,124 @@
+import { Logger } from '@nestjs/common';
+import type { CacheClient } from '../cache-client.js';
+import type { ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
+import type { Ttl } from '../interfaces/cache-module-options.interface.js';
+import { FailureLog } from '../resilience/failure-log.js';
+import { chain, type MaybePromise } from '../utils/maybe-promise.js';
+import { toTtlMs } from '../utils/ttl.js';
+
+/** Marks a client that implements `CacheCallTarget` itself (ours). */
+export const CACHE_CALL_TARGET = Symbol('nestjs-distributed-cache:call-target');
+
+/**
+ * What a decorated call needs from a cache. Our client implements it directly (synchronously on
+ * the memory store); any other `CacheClient` — a fake put in with
+ * `overrideProvider(CacheClient).useValue(fake)` — is reached through its public methods.
+ */
+export interface CacheCallTarget {
+  /** Answers without waiting (the memory store): a synchronous method can stay synchronous. */
+  readonly synchronous: boolean;
+  /** Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`). */
+  cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
+  read(key: string): MaybePromise<ReadResult>;
+  write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean>;
+  /** Deletes keys, then invalidates tags; never throws. */
+  evict(keys: readonly string[], tags: readonly string[]): MaybePromise<void>;
+  clear(): MaybePromise<boolean>;
+  /** Logs (once per burst) and counts a failure met above the store. */
+  report(operation: string, error: unknown): void;
+  /** A TTL in milliseconds; `undefined` in, the cache's default out. Throws `CacheTtlError`. */
+  ttlMsOf(ttl: Ttl | undefined, where: string): number | undefined;
+}
+
+/** The target of a cache as injected: ours as is, anything else through its public API. */
+export function asCallTarget(client: CacheClient): CacheCallTarget {
+  return (client as Partial<Record<typeof CACHE_CALL_TARGET, boolean>>)[CACHE_CALL_TARGET]
+    ? (client as unknown as CacheCallTarget)
+    : new PublicClientTarget(client);
+}
+
+const MISS: ReadResult = { hit: false };
+
+/**
+ * A `CacheClient` we did not build, driven through `get`, `set`, `delete`/`deleteMany`,
+ * `invalidateTags` and `clear`. Anything it throws is logged and the call goes on without it.
+ */
+class PublicClientTarget implements CacheCallTarget {
+  readonly synchronous = false;
+  private readonly failures = new FailureLog(new Logger('CacheClient'));
+
+  constructor(private readonly client: CacheClient) {}
+
+  cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
+    return chain(this.read(key), (found) =>
+      found.hit
+        ? (found.value as T)
+        : chain(load, (value) => chain(this.write(key, value, policy), () => value)),
+    );
+  }
+
+  read(key: string): MaybePromise<ReadResult> {
+    return this.guarded(
+      'get',
+      () => this.client.get(key),
+      (value): ReadResult => (value === undefined ? MISS : { hit: true, value, stored: '' }),
+      MISS,
+    );
+  }
+
+  write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
+    if (value === undefined || policy.shouldStore?.(value) === false) return false;
+    const ttl = policy.ttlMs === undefined ? undefined : policy.ttlMs / 1000;
+    const options = {
+      ...(ttl === undefined ? {} : { ttl }),
+      ...(policy.tags ? { tags: policy.tags } : {}),
+    };
+    return this.guarded('set', () => this.client.set(key, value, options), Boolean, false);
+  }
+
+  evict(keys: readonly string[], tags: readonly string[]): MaybePromise<void> {
+    const deleted =
+      keys.length === 0
+        ? undefined
+        : this.guarded(
+            'deleteMany',
+            () => this.client.deleteMany(keys),
+            () => undefined,
+            undefined,
+          );
+    return chain(deleted, () =>
+      tags.length === 0
+        ? undefined
+        : this.guarded(
+            'invalidateTags',
+            () => this.client.invalidateTags(tags),
+            () => undefined,
+            undefined,
+          ),
+    );
+  }
+
+  clear(): MaybePromise<boolean> {
+    return this.guarded('clear', () => this.client.clear(), Boolean, false);
+  }
+
+  report(operation: string, error: unknown): void {
+    this.failures.report(operation, error);
+  }
+
+  ttlMsOf(ttl: Ttl | undefined, where: string): number | undefined {
+    return toTtlMs(ttl, where);
+  }
+
+  private guarded<T, R>(
+    operation: string,
+    run: () => MaybePromise<T>,
+    onValue: (value: T) => R,
+    fallback: R,
+  ): MaybePromise<R> {
+    return chain(run, onValue, (error) => {
+      this.report(operation, error);
+      return fallback;
+    });
+  }
+}

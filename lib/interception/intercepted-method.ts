@@ -1,0 +1,138 @@
+import { Logger } from '@nestjs/common';
+import { CacheOptionsError } from '../errors.js';
+import { appOf, type AppCaches } from './app-caches.js';
+import { invokeWithCache } from './cache-advice.js';
+import { declaredKind, type MethodKind } from './method-kind.js';
+import { bindPlan, readClassPlan, type BoundPlan } from './method-plan.js';
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+const SITE = Symbol('nestjs-distributed-cache:intercepted');
+const logger = new Logger('CacheModule');
+
+type Binding = BoundPlan | { failure: unknown };
+
+/**
+ * One decorated method. Its function on the class is replaced, when the first cache decorator is
+ * applied, by one that sends each call through the cache of the app the instance belongs to: so
+ * every instance goes through the cache — `this.method()` calls, route handlers, subclasses,
+ * transient and request-scoped providers, `moduleRef.create()`, lazily loaded modules — and an
+ * instance of no app with a cache runs the method as written. The decorators' options are read and
+ * checked when an app starts (or at the first call, for a class the app never listed).
+ */
+export class InterceptedMethod {
+  private known?: MethodKind;
+  private readonly bindings = new WeakMap<AppCaches, WeakMap<object, Binding>>();
+  private last?: { type: object; app: AppCaches; plan: BoundPlan };
+  private reported = false;
+
+  constructor(
+    readonly original: Method,
+    private readonly prototype: object,
+    readonly methodName: string,
+    /** The function installed on the class, which carries the decorators' metadata. */
+    readonly carrier: object,
+  ) {}
+
+  /** Declared, or learned from the first call. */
+  get kind(): MethodKind {
+    return (this.known ??= declaredKind(this.prototype, this.methodName, this.original));
+  }
+
+  set kind(kind: MethodKind) {
+    this.known = kind;
+  }
+
+  /** The plan for instances of `type` in `app`. Throws, naming the method, when it cannot be kept. */
+  planFor(type: object, app: AppCaches): BoundPlan {
+    const last = this.last;
+    if (last && last.type === type && last.app === app) return last.plan;
+    let perApp = this.bindings.get(app);
+    if (!perApp) this.bindings.set(app, (perApp = new WeakMap()));
+    let binding = perApp.get(type);
+    if (!binding) perApp.set(type, (binding = this.bind(type, app)));
+    if ('failure' in binding) throw binding.failure;
+    this.last = { type, app, plan: binding };
+    return binding;
+  }
+
+  call(self: unknown, args: unknown[]): unknown {
+    if (typeof self !== 'object' || self === null) return this.original.apply(self, args);
+    const app = appOf(self);
+    if (!app) return this.original.apply(self, args);
+    let plan: BoundPlan;
+    try {
+      plan = this.planFor(self.constructor, app);
+    } catch (error) {
+      this.reportOnce(error);
+      return this.original.apply(self, args);
+    }
+    return invokeWithCache(this, plan, self, args);
+  }
+
+  private bind(type: object, app: AppCaches): Binding {
+    try {
+      const plan = bindPlan(readClassPlan(this.carrier, type, this.methodName), app);
+      if (this.kind === 'sync' && (plan.cacheable ?? plan.put) && !plan.synchronous) {
+        throw synchronousOnRemote(plan, this.prototype, this.methodName);
+      }
+      return plan;
+    } catch (failure) {
+      return { failure };
+    }
+  }
+
+  /** A method whose decorators are wrong runs uncached; said once (at startup it stops the app). */
+  private reportOnce(error: unknown): void {
+    this.warnOnce(`${error instanceof Error ? error.message : String(error)} Calls run uncached.`);
+  }
+
+  /** Logs a problem of this method's caching once. */
+  warnOnce(message: string): void {
+    if (this.reported) return;
+    this.reported = true;
+    logger.error(message);
+  }
+}
+
+function synchronousOnRemote(plan: BoundPlan, prototype: object, methodName: string): Error {
+  const type = Reflect.getMetadata('design:returntype', prototype, methodName) as { name?: string };
+  const cache = (plan.cacheable ?? plan.put)!;
+  return new CacheOptionsError(
+    `${plan.cacheable ? '@Cacheable' : '@CachePut'} on ${plan.name}`,
+    `a synchronous method (declared to return ${type?.name ?? 'a value'})`,
+    `Cache '${cache.cacheName}' answers over the network, so a cached call cannot return synchronously: make ${plan.name} async or declare it to return a Promise (or an Observable).`,
+  );
+}
+
+/**
+ * Installs the intercepting function on a decorated method, once, and answers it: the decorators
+ * record their metadata on it. Metadata already on the method (decorators applied before ours) is
+ * copied over; decorators applied after ours see our function as the method.
+ */
+export function interceptMethod(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: PropertyDescriptor,
+): object {
+  const current = descriptor.value as Method & { [SITE]?: InterceptedMethod };
+  if (current[SITE]) return current;
+  const intercepted = function (this: unknown, ...args: unknown[]) {
+    return site.call(this, args);
+  } as Method & { [SITE]?: InterceptedMethod };
+  const site = new InterceptedMethod(current, target, String(propertyKey), intercepted);
+  for (const key of Reflect.getOwnMetadataKeys(current)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, current), intercepted);
+  }
+  Object.defineProperty(intercepted, 'name', { value: current.name });
+  intercepted[SITE] = site;
+  descriptor.value = intercepted;
+  return intercepted;
+}
+
+/** The interception of a method found on a class, if it has cache decorators. */
+export function interceptedMethodOf(method: unknown): InterceptedMethod | undefined {
+  return typeof method === 'function'
+    ? (method as { [SITE]?: InterceptedMethod })[SITE]
+    : undefined;
+}
