@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { ModulesContainer } from '@nestjs/core';
 import type { CacheCallTarget } from './cache-call-target.js';
 
 /**
@@ -10,18 +11,26 @@ export class AppCaches {
   private readonly caches = new Map<string, CacheCallTarget>();
   private registrations = 0;
 
+  constructor(readonly modules: ModulesContainer) {}
+
   /** `client` is what the app injects for this cache; `target` how decorated calls reach it. */
   register(name: string, client: object, target: CacheCallTarget): void {
     if (this.caches.has(name)) throw new DuplicateCacheError(name);
     this.caches.set(name, target);
     this.registrations++;
-    targetsApp.set(client, this);
+    appOfClient.set(client, this);
     liveApps.add(this);
   }
 
   /** A cache module of this app closed; once every one has, the app no longer claims instances. */
   release(): void {
     if (--this.registrations <= 0) liveApps.delete(this);
+  }
+
+  /** The app failed to start: it claims no instance any more. */
+  discard(): void {
+    this.registrations = 0;
+    liveApps.delete(this);
   }
 
   get(name: string): CacheCallTarget | undefined {
@@ -31,6 +40,16 @@ export class AppCaches {
   names(): string[] {
     return [...this.caches.keys()];
   }
+
+  /** Whether one of the app's modules provides this instance, or its class. */
+  provides(instance: object): boolean {
+    for (const module of this.modules.values()) {
+      for (const wrapper of [...module.providers.values(), ...module.controllers.values()]) {
+        if (wrapper.instance === instance || wrapper.metatype === instance.constructor) return true;
+      }
+    }
+    return false;
+  }
 }
 
 export class DuplicateCacheError extends Error {
@@ -39,18 +58,18 @@ export class DuplicateCacheError extends Error {
   }
 }
 
-const appOfContainer = new WeakMap<object, AppCaches>();
+const appOfContainer = new WeakMap<ModulesContainer, AppCaches>();
 const appOfInstance = new WeakMap<object, AppCaches>();
 const appsOfClass = new WeakMap<object, Set<AppCaches>>();
-const targetsApp = new WeakMap<object, AppCaches>();
+const appOfClient = new WeakMap<object, AppCaches>();
 const liveApps = new Set<AppCaches>();
 const logger = new Logger('CacheModule');
 const warned = new WeakSet<object>();
 
-/** The caches of the app that owns `container` (Nest's `ModulesContainer`, one per app). */
-export function appCachesOf(container: object): AppCaches {
-  let app = appOfContainer.get(container);
-  if (!app) appOfContainer.set(container, (app = new AppCaches()));
+/** The caches of the app that owns `modules` (Nest's `ModulesContainer`, one per app). */
+export function appCachesOf(modules: ModulesContainer): AppCaches {
+  let app = appOfContainer.get(modules);
+  if (!app) appOfContainer.set(modules, (app = new AppCaches(modules)));
   return app;
 }
 
@@ -59,7 +78,7 @@ export function bindInstance(instance: object, app: AppCaches): void {
   if (!appOfInstance.has(instance)) appOfInstance.set(instance, app);
 }
 
-/** A class `app` provides (whatever its scope): its unseen instances most likely belong there. */
+/** A class `app` provides (whatever its scope): its instances made later belong there. */
 export function claimClass(type: object, app: AppCaches): void {
   let apps = appsOfClass.get(type);
   if (!apps) appsOfClass.set(type, (apps = new Set()));
@@ -67,52 +86,54 @@ export function claimClass(type: object, app: AppCaches): void {
 }
 
 /**
- * The app an instance belongs to. Singletons are bound at startup. Instances made later
- * (request-scoped, `moduleRef.create()`/`resolve()`, lazily loaded modules) are placed, in this
- * order: the one live app that provides their class; the only live app with a cache; the app of
- * an object they hold (an injected dependency or cache client). The answer is remembered.
+ * The app an instance belongs to. Singletons and transients are bound at startup. An instance
+ * made later (request-scoped, `moduleRef.create()`/`resolve()`, a lazily loaded module) goes to,
+ * in this order: the one live app that provided its class at startup; the one live app whose
+ * modules provide it or its class now (lazily loaded modules); the only live app with a cache;
+ * the app of an object it holds (an injected dependency or cache client). The answer is
+ * remembered. Undefined (and a warning, once per class) when none of these tells.
  */
 export function appOf(instance: object): AppCaches | undefined {
   const bound = appOfInstance.get(instance);
   if (bound) return bound;
-  const found = appOfClass(instance) ?? onlyLiveApp() ?? appOfDependency(instance);
+  const found =
+    theOne(claimants(instance.constructor)) ??
+    theOne([...liveApps].filter((app) => app.provides(instance))) ??
+    theOne([...liveApps]) ??
+    appOfDependency(instance);
   if (found) appOfInstance.set(instance, found);
-  else warnUnbound(instance);
+  else warnUnplaced(instance);
   return found;
 }
 
-/** The one live app that provides the instance's class (or, failing that, its nearest parent). */
-function appOfClass(instance: object): AppCaches | undefined {
-  let type: unknown = instance.constructor;
+/** The live apps that claimed the class, or failing that its nearest parent class. */
+function claimants(type: unknown): AppCaches[] {
   while (typeof type === 'function' && type !== Function.prototype) {
-    const apps = appsOfClass.get(type);
-    if (apps) {
-      const live = [...apps].filter((app) => liveApps.has(app));
-      if (live.length > 0) return live.length === 1 ? live[0] : undefined;
-    }
+    const live = [...(appsOfClass.get(type) ?? [])].filter((app) => liveApps.has(app));
+    if (live.length > 0) return live;
     type = Object.getPrototypeOf(type);
   }
-  return undefined;
+  return [];
 }
 
-function onlyLiveApp(): AppCaches | undefined {
-  return liveApps.size === 1 ? liveApps.values().next().value : undefined;
+function theOne(apps: AppCaches[]): AppCaches | undefined {
+  return apps.length === 1 ? apps[0] : undefined;
 }
 
 function appOfDependency(instance: object): AppCaches | undefined {
   for (const value of Object.values(instance)) {
     if (typeof value !== 'object' || value === null) continue;
-    const app = appOfInstance.get(value) ?? targetsApp.get(value);
+    const app = appOfInstance.get(value) ?? appOfClient.get(value);
     if (app && liveApps.has(app)) return app;
   }
   return undefined;
 }
 
-function warnUnbound(instance: object): void {
+function warnUnplaced(instance: object): void {
   const type = instance.constructor;
   if (liveApps.size === 0 || warned.has(type)) return;
   warned.add(type);
   logger.warn(
-    `An instance of ${type.name} could not be matched to one of the ${liveApps.size} Nest apps with a CacheModule in this process: its cache decorators run the methods uncached. Register ${type.name} as a provider of the app that uses it.`,
+    `An instance of ${type.name} could not be matched to one of the ${liveApps.size} Nest apps with a CacheModule in this process: its cache decorators run the methods uncached. Register ${type.name} as a provider of the app that uses it, or inject something of that app into it.`,
   );
 }

@@ -54,11 +54,17 @@ export class CacheInterceptionService
     }
   }
 
+  /** Checks every decorated method of the app; a wrong one stops the app, which then claims nothing. */
   onApplicationBootstrap(): void {
-    for (const wrapper of this.wrappers()) {
-      const type = classOf(wrapper);
-      if (!type) continue;
-      for (const method of this.decoratedMethods(type)) method.planFor(type, this.app);
+    try {
+      for (const wrapper of this.wrappers()) {
+        const type = classOf(wrapper);
+        if (!type) continue;
+        for (const method of this.decoratedMethods(type)) method.planFor(type, this.app);
+      }
+    } catch (error) {
+      this.app.discard();
+      throw error;
     }
   }
 

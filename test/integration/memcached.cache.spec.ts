@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeRealApps } from '../support/real-app-behaviour.js';
 import { startMemcached } from '../support/servers.js';
 
 const memcachedPool: BackendSpec = {
@@ -26,4 +27,5 @@ const memcachedPool: BackendSpec = {
 describe('on a weighted pool of three real memcached servers', () => {
   describeCacheClient(memcachedPool);
   describeDecorators(memcachedPool);
+  describeRealApps(memcachedPool);
 });

@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeRealApps } from '../support/real-app-behaviour.js';
 
 const memory: BackendSpec = {
   name: 'memory',
@@ -15,4 +16,5 @@ const memory: BackendSpec = {
 describe('on the memory store', () => {
   describeCacheClient(memory);
   describeDecorators(memory);
+  describeRealApps(memory);
 });

@@ -8,6 +8,7 @@ import {
 } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeRealApps } from '../support/real-app-behaviour.js';
 import {
   keysInSlots,
   startRedisCluster,
@@ -40,6 +41,7 @@ const redisCluster: BackendSpec = {
 describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
   describeCacheClient(redisCluster);
   describeDecorators(redisCluster);
+  describeRealApps(redisCluster);
 
   describe('keys on every master', () => {
     const apps: CacheApp[] = [];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix, startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeRealApps } from '../support/real-app-behaviour.js';
 import { eventually } from '../support/store-contract.js';
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
 
@@ -30,6 +31,7 @@ const redisSentinel: BackendSpec = {
 describe('through Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   describeCacheClient(redisSentinel);
   describeDecorators(redisSentinel);
+  describeRealApps(redisSentinel);
 
   it('writes to the master the sentinels name, and the replica receives the entries', async () => {
     const keyPrefix = freshPrefix();

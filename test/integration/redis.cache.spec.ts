@@ -5,6 +5,7 @@ import { Cacheable, CachePut } from '../../lib/index.js';
 import { startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeRealApps } from '../support/real-app-behaviour.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 
 const redis: BackendSpec = {
@@ -22,6 +23,7 @@ const redis: BackendSpec = {
 describe('on a real redis-server', () => {
   describeCacheClient(redis);
   describeDecorators(redis);
+  describeRealApps(redis);
 });
 
 @Injectable()

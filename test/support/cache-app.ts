@@ -26,7 +26,12 @@ export async function startCacheApp(
     imports: [CacheModule.forRoot(options)],
     providers,
   }).compile();
-  await module.init();
+  try {
+    await module.init();
+  } catch (error) {
+    await module.close().catch(() => undefined);
+    throw error;
+  }
   return {
     module,
     client: module.get(CacheClient),

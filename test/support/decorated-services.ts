@@ -117,16 +117,11 @@ export class PolicyService {
     return 'ok';
   }
 
+  /** Declared to return a promise, but throws before making one. */
   @Cacheable({ key: 'throws-sync' })
-  throwsSync(): string {
+  throwsSync(): Promise<string> {
     this.calls.hit('throwsSync');
     throw new Error('sync failure');
-  }
-
-  @Cacheable({ key: (n: number) => `sync:${n}` })
-  square(n: number): number {
-    this.calls.hit('square');
-    return n * n;
   }
 
   @Cacheable({ key: (n: number) => `obs:${n}` })
@@ -158,5 +153,17 @@ export class PolicyService {
     this.calls.hit('slow');
     await new Promise((resolve) => setTimeout(resolve, 50));
     return 'slow result';
+  }
+}
+
+/** Synchronous cached methods: the memory store keeps them synchronous; a remote cache refuses them. */
+@Injectable()
+export class SyncService {
+  readonly calls = new CallLog();
+
+  @Cacheable({ key: (n: number) => `sync:${n}` })
+  square(n: number): number {
+    this.calls.hit('square');
+    return n * n;
   }
 }

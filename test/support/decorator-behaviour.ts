@@ -8,10 +8,14 @@ import {
   type BackendSpec,
   type CacheApp,
 } from './cache-app.js';
-import { PolicyService, ProductService } from './decorated-services.js';
+import { PolicyService, ProductService, SyncService } from './decorated-services.js';
 
 /** Every decorator behaviour of the contract, run against one real backend. */
 export function describeDecorators(spec: BackendSpec) {
+  describe('decorators', () => describeDecoratorCases(spec));
+}
+
+function describeDecoratorCases(spec: BackendSpec) {
   let backend: BackendFixture;
   let app: CacheApp;
   let products: ProductService;
@@ -96,15 +100,24 @@ export function describeDecorators(spec: BackendSpec) {
       expect(policy.calls.count('throwsSync')).toBe(2);
     });
 
-    it('caches a synchronous method', async () => {
-      const first = policy.square(4);
-      const second = policy.square(4);
-      expect(await first).toBe(16);
-      expect(await second).toBe(16);
-      expect(policy.calls.count('square')).toBe(1);
-      if (spec.name === 'memory') expect(second).toBe(16);
-      else expect(second).toBeInstanceOf(Promise);
-    });
+    if (spec.name === 'memory') {
+      it('caches a synchronous method and keeps it synchronous', async () => {
+        const sync = await startCacheApp({}, [SyncService]);
+        extraApps.push(sync);
+        const service = sync.get(SyncService);
+        expect(service.square(4)).toBe(16);
+        expect(service.square(4)).toBe(16);
+        expect(service.calls.count('square')).toBe(1);
+      });
+    } else {
+      it('refuses to start with a synchronous cached method, naming it and the fix', async () => {
+        await expect(
+          startCacheApp(patient(backend.options(freshPrefix())), [SyncService]),
+        ).rejects.toThrow(
+          /SyncService\.square.*make SyncService\.square async or declare it to return a Promise/,
+        );
+      });
+    }
 
     it('caches the last value of an Observable method and replays it as an Observable', async () => {
       const first = policy.stream(1);
