@@ -45,12 +45,15 @@ export class CacheInterceptionService
     }
   }
 
+  /**
+   * Binds every instance Nest made to this app (a decorated one is then served by it, and any
+   * other tells which app the later instances that hold it belong to); claims decorated classes.
+   */
   onModuleInit(): void {
     for (const wrapper of this.wrappers()) {
-      const type = classOf(wrapper);
-      if (!type || this.decoratedMethods(type).length === 0) continue;
-      claimClass(type, this.app);
       for (const instance of instancesOf(wrapper)) bindInstance(instance, this.app);
+      const type = classOf(wrapper);
+      if (type && this.decoratedMethods(type).length > 0) claimClass(type, this.app);
     }
   }
 

@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Cacheable, CacheClient, CacheModule } from '../../lib/index.js';
+import { Loads, ReportBuilder, RequestCatalog } from '../support/real-app-services.js';
+
+const modules: TestingModule[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.all(modules.splice(0).map((module) => module.close()));
+});
+
+async function startApp(providers: unknown[] = [Loads, RequestCatalog]) {
+  const module = await Test.createTestingModule({
+    imports: [CacheModule.forRoot()],
+    providers: providers as never[],
+  }).compile();
+  modules.push(module);
+  await module.init();
+  return module;
+}
+
+async function requestScoped(module: TestingModule): Promise<RequestCatalog> {
+  return module.resolve(RequestCatalog, { id: Math.random() });
+}
+
+describe('interception with several apps in one process', () => {
+  it('places request-scoped instances in their own app, through what they hold', async () => {
+    const [a, b] = [await startApp(), await startApp()];
+    await (await requestScoped(a)).find(1);
+    await (await requestScoped(a)).find(1);
+    await (await requestScoped(b)).find(1);
+    expect(a.get(Loads).count('RequestCatalog.find')).toBe(1);
+    expect(b.get(Loads).count('RequestCatalog.find')).toBe(1);
+    expect(await a.get(CacheClient).get('request-catalog:1')).toBe('item 1');
+    expect(await b.get(CacheClient).get('request-catalog:1')).toBe('item 1');
+  });
+
+  it('runs an instance no app can be told from uncached, and says so once', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const [a] = [await startApp(), await startApp()];
+    const builder = await a.get(ModuleRef).create(ReportBuilder);
+    const runs = ReportBuilder.runs;
+    await builder.build('2026-10');
+    await builder.build('2026-10');
+    expect(ReportBuilder.runs - runs).toBe(2);
+    const messages = warn.mock.calls.map(([message]) => String(message));
+    expect(messages.filter((message) => message.includes('ReportBuilder'))).toHaveLength(1);
+  });
+
+  it('uses the only app with a cache for an instance made outside Nest', async () => {
+    await startApp();
+    const runs = ReportBuilder.runs;
+    const builder = new ReportBuilder();
+    await builder.build('2026-09');
+    await builder.build('2026-09');
+    expect(ReportBuilder.runs - runs).toBe(1);
+  });
+
+  it('runs the methods of a closed app uncached', async () => {
+    const module = await startApp();
+    await module.close();
+    modules.splice(0);
+    const runs = ReportBuilder.runs;
+    const builder = new ReportBuilder();
+    await builder.build('2026-08');
+    await builder.build('2026-08');
+    expect(ReportBuilder.runs - runs).toBe(2);
+  });
+});
+
+describe('CacheModule imported twice', () => {
+  it('refuses two default caches in one app, saying how to fix it', async () => {
+    const compiling = Test.createTestingModule({
+      imports: [CacheModule.forRoot(), CacheModule.forRoot({ keyPrefix: 'feature:' })],
+    }).compile();
+    await expect(compiling).rejects.toThrow(/"name": "default".*give each CacheModule/);
+  });
+});
+
+@Injectable()
+class Counter {
+  runs = 0;
+  @Cacheable({ key: 'count' })
+  count(): number {
+    return ++this.runs;
+  }
+}
+
+describe('a synchronous cached method', () => {
+  it('stays synchronous on the memory store', async () => {
+    const module = await startApp([Counter]);
+    const counter = module.get(Counter);
+    expect(counter.count()).toBe(1);
+    expect(counter.count()).toBe(1);
+  });
+});
