@@ -17,6 +17,8 @@ export const CACHE_CALL_TARGET = Symbol('nestjs-distributed-cache:call-target');
 export interface CacheCallTarget {
   /** Answers without waiting (the memory store): a synchronous method can stay synchronous. */
   readonly synchronous: boolean;
+  /** A client put in place of ours (a test's fake): synchronous methods run uncached against it. */
+  readonly replacement?: boolean;
   /** Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`). */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
   read(key: string): MaybePromise<ReadResult>;
@@ -45,6 +47,7 @@ const MISS: ReadResult = { hit: false };
  */
 class PublicClientTarget implements CacheCallTarget {
   readonly synchronous = false;
+  readonly replacement = true;
   private readonly failures = new FailureLog(new Logger('CacheClient'));
 
   constructor(private readonly client: CacheClient) {}

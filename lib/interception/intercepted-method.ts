@@ -73,7 +73,13 @@ export class InterceptedMethod {
   private bind(type: object, app: AppCaches): Binding {
     try {
       const plan = bindPlan(readClassPlan(this.carrier, type, this.methodName), app);
-      if (this.kind === 'sync' && (plan.cacheable ?? plan.put) && !plan.synchronous) {
+      const cached = plan.cacheable ?? plan.put;
+      if (
+        this.kind === 'sync' &&
+        cached &&
+        !cached.target.synchronous &&
+        !cached.target.replacement
+      ) {
         throw synchronousOnRemote(plan, this.prototype, this.methodName);
       }
       return plan;

@@ -11,6 +11,7 @@ import {
   type CacheModuleOptions,
 } from '../../lib/index.js';
 import { freshPrefix, patient, type BackendFixture, type BackendSpec } from './cache-app.js';
+import { SyncService } from './decorated-services.js';
 import {
   CheckoutService,
   DefaultCacheService,
@@ -284,7 +285,7 @@ export function describeRealApps(spec: BackendSpec) {
       const fake = new MapCache();
       const built = await Test.createTestingModule({
         imports: [CacheModule.forRoot(options())],
-        providers: [Loads, UsersRepository],
+        providers: [Loads, UsersRepository, SyncService],
       })
         .overrideProvider(CacheClient)
         .useValue(fake)
@@ -298,6 +299,10 @@ export function describeRealApps(spec: BackendSpec) {
       expect([...fake.entries.keys()]).toEqual([
         expect.stringMatching(/^UsersRepository\.findById:/),
       ]);
+      const sync = built.get(SyncService);
+      expect(sync.square(3)).toBe(9);
+      expect(sync.square(3)).toBe(9);
+      expect(sync.calls.count('square')).toBe(2);
     });
   });
 }
