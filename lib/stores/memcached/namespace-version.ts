@@ -124,7 +124,7 @@ export class NamespaceVersion {
       const fresh = known === undefined || readings.some(holdsForeignValue);
       const target = fresh ? versionAfter(known) : known;
       const behind = readings.filter(
-        (reading) => !('item' in reading && reading.item.value === target),
+        (reading) => 'item' in reading && reading.item.value !== target,
       );
       if (behind.length === 0) return target;
       const written = await this.writeAll(behind, target);
@@ -145,7 +145,7 @@ export class NamespaceVersion {
         : { server, error: result.reason },
     );
     const failed = readings.filter((reading) => 'error' in reading);
-    if (failed.length === readings.length) throw (failed[0] as { error: unknown }).error;
+    if (failed.length === readings.length) throw failed[0].error;
     return readings;
   }
 
