@@ -49,8 +49,9 @@ interface Item {
  * strings only, under `keyPrefix` and a namespace version: `clear()` writes a new version instead
  * of flushing the server, so other prefixes and other applications on the same servers keep their
  * entries. The version is kept on every server of the pool, outside the ring (see
- * `NamespaceVersion`): no one server's arrival, loss or return resets the prefix. Keys memcached cannot hold (over 250 bytes, spaces, control characters) are stored
- * under a SHA-256 of the key. Every failure rejects: the cache client above suppresses it.
+ * `NamespaceVersion`): no one server's arrival, loss or return resets the prefix. Keys memcached
+ * cannot hold (over 250 bytes, spaces, control characters) are stored under a SHA-256 of the key.
+ * Every failure rejects: the cache client above suppresses it.
  */
 export class MemcachedStore implements CacheStore {
   readonly name = 'memcached';

@@ -8,7 +8,7 @@ import { eventually } from '../support/store-contract.js';
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `row:${i}`);
 
-/** The server a single-server scheme would keep `prefix`'s namespace version on (its ring server). */
+/** The server a single-server scheme would keep `prefix`'s namespace version on (its ring's). */
 function ringServerOfVersion(servers: readonly ServerProcess[], prefix: string): number {
   const ring = new KetamaRing(
     servers.map(({ host, port }) => ({ label: ketamaLabel(host, port), weight: 1 })),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
  */
 const VERSION_PATTERN = /^(\d{1,15})-([\w-]{8})$/;
 
-/** A version as stored, with its counter read out; `undefined` for a value this store never writes. */
+/** A stored version, its counter read out; `undefined` for a value this store never writes. */
 export function parseVersion(text: string): { counter: number; tag: string } | undefined {
   const match = VERSION_PATTERN.exec(text);
   if (!match) return undefined;
