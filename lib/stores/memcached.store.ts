@@ -12,7 +12,8 @@ import {
 import type { MemcachedConnection } from './memcached/memcached-connection.js';
 import { translateMemjsError } from './memcached/memcached-errors.js';
 import { getFromServer } from './memcached/multi-get.js';
-import { NamespaceVersion } from './memcached/namespace-version.js';
+import { NamespaceVersion, type NamespaceVersionIo } from './memcached/namespace-version.js';
+import { getFromOne, storeIfUnchanged } from './memcached/server-commands.js';
 import { serverIndexOf, type KetamaServerSelector } from './memcached/server-selection.js';
 
 export { MEMCACHED_STORE_DEFAULTS } from './memcached/memcached-client.js';
@@ -47,8 +48,10 @@ interface Item {
  * Memcached driver on memjs (binary protocol, SASL PLAIN, one connection per server). It moves
  * strings only, under `keyPrefix` and a namespace version: `clear()` writes a new version instead
  * of flushing the server, so other prefixes and other applications on the same servers keep their
- * entries. Keys memcached cannot hold (over 250 bytes, spaces, control characters) are stored
- * under a SHA-256 of the key. Every failure rejects: the cache client above suppresses it.
+ * entries. The version is kept on every server of the pool, outside the ring (see
+ * `NamespaceVersion`): no one server's arrival, loss or return resets the prefix. Keys memcached
+ * cannot hold (over 250 bytes, spaces, control characters) are stored under a SHA-256 of the key.
+ * Every failure rejects: the cache client above suppresses it.
  */
 export class MemcachedStore implements CacheStore {
   readonly name = 'memcached';
@@ -77,18 +80,14 @@ export class MemcachedStore implements CacheStore {
     this.prefix = keyPrefix;
     this.commandTimeout = commandTimeout;
     this.settings = resolveMemcachedSettings(connection ?? {});
-    // The namespace version never moves on an ejection: a server standing in for its own would
-    // not have it, and a fresh one there would empty the whole namespace.
-    const versionKey = namespaceKey(keyPrefix);
-    const { client, owned, selector } = createMemcachedClient(
-      connection ?? {},
-      { ...this.settings, commandTimeout },
-      [versionKey],
-    );
+    const { client, owned, selector } = createMemcachedClient(connection ?? {}, {
+      ...this.settings,
+      commandTimeout,
+    });
     this.client = client;
     this.owned = owned;
     this.selector = selector;
-    this.namespace = this.namespaceVersion(versionKey);
+    this.namespace = this.namespaceVersion(namespaceKey(keyPrefix));
   }
 
   /** The hot path: no extra promise step while the namespace version is fresh. */
@@ -161,9 +160,11 @@ export class MemcachedStore implements CacheStore {
   }
 
   /**
-   * Writes a new namespace version (never `flush_all`): every entry of this prefix becomes
-   * unreachable at once here, within `namespaceRefreshMs` in other processes, and memcached
-   * reclaims the old items as they expire or get evicted.
+   * Writes a newer namespace version to every server (never `flush_all`): every entry of this
+   * prefix becomes unreachable at once here, within `namespaceRefreshMs` (plus one read) in other
+   * processes, and memcached reclaims the old items as they expire or get evicted. Resolves once
+   * at least one server stored the version (servers that failed are reported); rejects when none
+   * did.
    */
   async clear(): Promise<void> {
     this.assertOpen();
@@ -262,16 +263,18 @@ export class MemcachedStore implements CacheStore {
     return translateMemjsError(error, { commandTimeout, connectTimeout, item });
   }
 
+  /** The version key on every server, reached directly: it never follows the ring. */
   private namespaceVersion(key: string): NamespaceVersion {
-    const io = {
-      read: () => this.read(key),
-      create: (version: string) =>
-        this.command(() => this.client.add(key, version, { expires: 0 })),
-      replace: async (version: string) => {
-        await this.command(() => this.client.set(key, version, { expires: 0 }));
-      },
+    const { client } = this;
+    const io: NamespaceVersionIo = {
+      servers: client.servers.length,
+      read: (server) => this.command(() => getFromOne(client, client.servers[server], key)),
+      write: (server, version, seen) =>
+        this.command(() => storeIfUnchanged(client, client.servers[server], key, version, seen)),
+      partialFailure: (operation, error) => this.reportFailure?.(operation, error),
     };
-    return new NamespaceVersion(io, this.settings.namespaceRefreshMs);
+    const timing = { refreshMs: this.settings.namespaceRefreshMs, graceMs: this.commandTimeout };
+    return new NamespaceVersion(io, timing);
   }
 
   private assertOpen(): void {

@@ -10,10 +10,13 @@ import {
   type RedisClient,
 } from './redis/redis-connection.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
-import { groupKeys, prefixPattern } from './redis/redis-keys.js';
+import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
 
 export interface RedisStoreOptions {
-  /** Put in front of every key on the server; `clear()` removes this namespace only. */
+  /**
+   * Put in front of every key on the server, then `|` (`cache:` → `cache:|user:1`); `clear()`
+   * removes this namespace only. May not contain `|`.
+   */
   keyPrefix: string;
   /** Longest time, in milliseconds, one command may take before it rejects. */
   commandTimeout: number;
@@ -44,6 +47,8 @@ export class RedisStore implements CacheStore {
   private readonly connectTimeout: number;
   private readonly commandTimeout: number;
   private readonly prefix: string;
+  /** What every key of this store starts with: `keyPrefix + '|'`. */
+  private readonly head: string;
   /** ioredis's own `keyPrefix` on a user's client: added by ioredis to keys, never to patterns. */
   private readonly nativePrefix: string;
   /** Holds a standalone or Sentinel connection this store opened to `commandTimeout`. */
@@ -63,6 +68,7 @@ export class RedisStore implements CacheStore {
         'Use a number of milliseconds > 0.',
       );
     }
+    this.head = keyHead(keyPrefix);
     const { client, owned, connectTimeout } = createRedisConnection(connection);
     this.client = client;
     this.owned = owned;
@@ -84,13 +90,13 @@ export class RedisStore implements CacheStore {
   }
 
   private getFrom(client: RedisClient, key: string): Promise<string | undefined> {
-    return this.bounded(client.get(this.prefix + key)).then((value) => value ?? undefined);
+    return this.bounded(client.get(this.head + key)).then((value) => value ?? undefined);
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
     const client = this.live() ?? (await this.warmUp());
-    const physical = keys.map((key) => this.prefix + key);
+    const physical = keys.map((key) => this.head + key);
     const values = new Array<string | undefined>(keys.length);
     await Promise.all(
       this.groups(physical).map(async (group) => {
@@ -103,7 +109,7 @@ export class RedisStore implements CacheStore {
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const client = this.live() ?? (await this.warmUp());
-    const physical = this.prefix + key;
+    const physical = this.head + key;
     await this.bounded(
       ttlMs && ttlMs > 0
         ? client.set(physical, value, 'PX', Math.ceil(ttlMs))
@@ -115,7 +121,7 @@ export class RedisStore implements CacheStore {
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const client = this.live() ?? (await this.warmUp());
-    const physical = entries.map(({ key }) => this.prefix + key);
+    const physical = entries.map(({ key }) => this.head + key);
     const groups = this.client.isCluster ? this.groups(physical) : [entries.map((_, i) => i)];
     await Promise.all(
       groups.map((group) => {
@@ -132,7 +138,7 @@ export class RedisStore implements CacheStore {
 
   async delete(key: string): Promise<boolean> {
     const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.unlink(this.prefix + key))) > 0;
+    return (await this.bounded(client.unlink(this.head + key))) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -140,13 +146,14 @@ export class RedisStore implements CacheStore {
     const client = this.live() ?? (await this.warmUp());
     return this.unlinkAll(
       client,
-      keys.map((key) => this.prefix + key),
+      keys.map((key) => this.head + key),
     );
   }
 
   /**
-   * `SCAN … MATCH <prefix>*` on every master, `UNLINK` page by page. Never KEYS, never FLUSHDB.
-   * Refuses an empty `keyPrefix`, which would empty the whole database.
+   * `SCAN … MATCH <keyPrefix>|*` on every master, `UNLINK` page by page. Never KEYS, never
+   * FLUSHDB. The separator makes the pattern match this prefix only, never a longer one that
+   * starts with it. Refuses an empty `keyPrefix` all the same.
    */
   async clear(): Promise<void> {
     if (!this.prefix) {
@@ -159,7 +166,7 @@ export class RedisStore implements CacheStore {
     const client = this.live() ?? (await this.warmUp());
     const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
     if (nodes.length === 0) throw new Error('Redis Cluster: no master node is known yet to scan.');
-    const pattern = prefixPattern(this.nativePrefix + this.prefix);
+    const pattern = prefixPattern(this.nativePrefix + this.head);
     const strip = this.nativePrefix.length;
     await Promise.all(
       nodes.map((node) =>

@@ -23,6 +23,8 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
   let app: CacheApp;
   let prices: PriceService;
   const prefix = freshPrefix();
+  /** What the keys of `prefix` start with on the server. */
+  const onServer = `${prefix}|`;
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
@@ -40,7 +42,7 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
   it('keeps returning the method result while a master is killed, and caches its slots again on the promoted replica', async () => {
     // 600 ids whose keys land on every master; the victim is the master of id 0's slot.
     const ids = Array.from({ length: 600 }, (_, id) => id);
-    const slotOf = (id: number) => calculateSlot(prefix + priceKey(id));
+    const slotOf = (id: number) => calculateSlot(onServer + priceKey(id));
     const masters = new Set<ClusterMember>();
     for (const id of ids) masters.add(await cluster.masterOf(slotOf(id)));
     expect(masters.size).toBe(3);
@@ -63,13 +65,13 @@ describe('Redis Cluster failover (3 masters, 3 replicas)', () => {
       await cluster.failedOver(victim);
       expect((await cluster.masterOf(victimSlots[0][0])).id).toBe(heir.id);
       // Fresh keys in the victim's slots: a write and a read must both reach the promoted replica.
-      const fresh = keysInSlots(victimSlots, 200, (i) => priceKey(10_000 + i), prefix).map((key) =>
-        Number(key.slice('price:'.length)),
+      const fresh = keysInSlots(victimSlots, 200, (i) => priceKey(10_000 + i), onServer).map(
+        (key) => Number(key.slice('price:'.length)),
       );
       let next = 0;
       await eventually(() => servedFromCache(app, prices, fresh[next++]), 30_000);
       const resumed = fresh[next - 1];
-      expect(await heir.inspector.exists(prefix + priceKey(resumed))).toBe(1);
+      expect(await heir.inspector.exists(onServer + priceKey(resumed))).toBe(1);
     } finally {
       report = await load.stop();
     }

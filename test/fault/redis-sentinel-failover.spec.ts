@@ -17,6 +17,8 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
   let app: CacheApp;
   let prices: PriceService;
   const prefix = freshPrefix();
+  /** What the keys of `prefix` start with on the server. */
+  const onServer = `${prefix}|`;
 
   beforeAll(async () => {
     setup = await startRedisSentinel();
@@ -40,7 +42,7 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     const [heir] = setup.nodes.filter((node) => node !== old);
     let next = 20_000;
     await eventually(() => servedFromCache(app, prices, next++), 10_000);
-    expect(await old.inspector.exists(prefix + priceKey(next - 1))).toBe(1);
+    expect(await old.inspector.exists(onServer + priceKey(next - 1))).toBe(1);
 
     await setup.sentinel(0).call('SENTINEL', 'FAILOVER', setup.name);
     await eventually(async () => (await setup.master().catch(() => undefined)) === heir, 30_000);
@@ -49,7 +51,7 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     await eventually(
       async () =>
         (await servedFromCache(app, prices, next++)) &&
-        (await heir.inspector.exists(prefix + priceKey(next - 1))) === 1,
+        (await heir.inspector.exists(onServer + priceKey(next - 1))) === 1,
       30_000,
     );
     expect(String(await old.inspector.info('replication'))).toContain('role:master');
@@ -64,7 +66,7 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
     const [replica] = setup.nodes.filter((node) => node !== master);
     await Promise.all(ids.map((id) => prices.price(id)));
     await eventually(() => allCached(prices, ids), 10_000);
-    expect(await master.inspector.exists(prefix + priceKey(0))).toBe(1);
+    expect(await master.inspector.exists(onServer + priceKey(0))).toBe(1);
 
     const load = startLoad(prices, ids);
     let report: LoadReport;
@@ -78,7 +80,7 @@ describe('Redis Sentinel failover (1 master, 1 replica, 3 sentinels)', () => {
       // A fresh key each try: caching resumes once the client has found the new master.
       let next = 10_000;
       await eventually(() => servedFromCache(app, prices, next++), 30_000);
-      expect(await replica.inspector.exists(prefix + priceKey(next - 1))).toBe(1);
+      expect(await replica.inspector.exists(onServer + priceKey(next - 1))).toBe(1);
       expect(String(await replica.inspector.info('replication'))).toContain('role:master');
     } finally {
       report = await load.stop();

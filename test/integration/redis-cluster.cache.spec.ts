@@ -72,7 +72,13 @@ describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
         (await masters()).map(async ({ inspector }) => {
           let [cursor, count] = ['0', 0];
           do {
-            const [next, keys] = await inspector.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+            const [next, keys] = await inspector.scan(
+              cursor,
+              'MATCH',
+              `${prefix}|*`,
+              'COUNT',
+              1000,
+            );
             [cursor, count] = [next, count + keys.length];
           } while (cursor !== '0');
           return count;
@@ -88,13 +94,13 @@ describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
             await cluster.slotsOf(master),
             1,
             (i) => `team-${i}`,
-            `${keyPrefix}__tag__:`,
+            `${keyPrefix}|__tag__:`,
           );
           return tag;
         }),
       );
       const owners = await Promise.all(
-        tags.map((tag) => cluster.masterOf(calculateSlot(`${keyPrefix}__tag__:${tag}`))),
+        tags.map((tag) => cluster.masterOf(calculateSlot(`${keyPrefix}|__tag__:${tag}`))),
       );
       expect(new Set(owners).size).toBe(3);
 

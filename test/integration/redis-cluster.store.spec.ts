@@ -64,13 +64,13 @@ describe('RedisStore on a Redis Cluster', () => {
     await store.ready();
     return store;
   };
-  /** Keys under `prefix` held by each master. */
+  /** Keys of `prefix` (`prefix|…` on the server) held by each master. */
   const perNode = (prefix: string) =>
     Promise.all(
       cluster.inspectors.map(async (node) => {
         let [cursor, count] = ['0', 0];
         do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}|*`, 'COUNT', 1000);
           [cursor, count] = [next, count + keys.length];
         } while (cursor !== '0');
         return count;
@@ -101,7 +101,7 @@ describe('RedisStore on a Redis Cluster', () => {
     await store.setMany(keys.map((key) => ({ key, value: 'v' })));
     expect((await perNode('wipe:')).every((count) => count > 0)).toBe(true);
     const plain = new Cluster(cluster.nodes);
-    const foreign = Array.from({ length: 30 }, (_, i) => `wipe-foreign:${i}`);
+    const foreign = Array.from({ length: 30 }, (_, i) => `wipe-foreign:|${i}`);
     try {
       for (const key of foreign) await plain.set(key, 'kept');
       expect((await perNode('wipe-foreign:')).every((count) => count > 0)).toBe(true);

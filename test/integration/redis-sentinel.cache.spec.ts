@@ -44,8 +44,8 @@ describe('through Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       const master = await setup.master();
       const [replica] = setup.nodes.filter((node) => node !== master);
       expect(await app.client.set('where', 'master')).toBe(true);
-      expect(await master.inspector.exists(`${keyPrefix}where`)).toBe(1);
-      await eventually(async () => (await replica.inspector.exists(`${keyPrefix}where`)) === 1);
+      expect(await master.inspector.exists(`${keyPrefix}|where`)).toBe(1);
+      await eventually(async () => (await replica.inspector.exists(`${keyPrefix}|where`)) === 1);
       expect(await app.client.get('where')).toBe('master');
     } finally {
       await app.close();

@@ -85,7 +85,7 @@ describe('decorator TTLs on a real redis-server', () => {
         service.never(),
         service.byDefault(),
       ]);
-      const ttlOf = (key: string) => inspect.pttl(`ttl:${key}`);
+      const ttlOf = (key: string) => inspect.pttl(`ttl:|${key}`);
       const within = (ms: number) => [ms - 60_000, ms];
       const expected: [string, number[]][] = [
         ['fixed-string', within(300_000)],

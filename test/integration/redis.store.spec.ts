@@ -70,15 +70,15 @@ function useServer() {
 describe('RedisStore keys', () => {
   const ctx = useServer();
 
-  it('stores each key as keyPrefix + key, with its TTL in milliseconds', async () => {
+  it("stores each key as keyPrefix + '|' + key, with its TTL in milliseconds", async () => {
     const store = ctx.open('app:');
     await store.set('user:1', 'one', 60_000);
     await store.set('user:2', 'two');
-    expect(await ctx.inspector.get('app:user:1')).toBe('one');
-    const pttl = await ctx.inspector.pttl('app:user:1');
+    expect(await ctx.inspector.get('app:|user:1')).toBe('one');
+    const pttl = await ctx.inspector.pttl('app:|user:1');
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(60_000);
-    expect(await ctx.inspector.pttl('app:user:2')).toBe(-1);
+    expect(await ctx.inspector.pttl('app:|user:2')).toBe(-1);
   });
 
   it('clear() removes only its prefix, even with glob characters in it', async () => {
@@ -89,11 +89,11 @@ describe('RedisStore keys', () => {
       { key: 'b', value: '2' },
     ]);
     // Each of these matches the prefix read as an unescaped glob pattern.
-    const foreign = ['globANYZx:k', 'glob?Qx:k', 'globx:k'];
+    const foreign = ['globANYZx:|k', 'glob?Qx:|k', 'globx:|k'];
     for (const key of foreign) await ctx.inspector.set(key, 'foreign');
     await store.clear();
     expect(await store.getMany(['a', 'b'])).toEqual([undefined, undefined]);
-    expect(await ctx.inspector.exists(`${prefix}a`, `${prefix}b`)).toBe(0);
+    expect(await ctx.inspector.exists(`${prefix}|a`, `${prefix}|b`)).toBe(0);
     expect(await ctx.inspector.mget(foreign)).toEqual(['foreign', 'foreign', 'foreign']);
   });
 
@@ -121,9 +121,9 @@ describe('RedisStore keys', () => {
       const store = ctx.open('mine:', { client });
       await store.set('a', '1');
       await ctx.inspector.set('native:other:a', 'kept');
-      expect(await ctx.inspector.get('native:mine:a')).toBe('1');
+      expect(await ctx.inspector.get('native:mine:|a')).toBe('1');
       await store.clear();
-      expect(await ctx.inspector.exists('native:mine:a')).toBe(0);
+      expect(await ctx.inspector.exists('native:mine:|a')).toBe(0);
       expect(await ctx.inspector.get('native:other:a')).toBe('kept');
     } finally {
       await client.quit();
@@ -173,7 +173,7 @@ describe('RedisStore connections', () => {
       await store.set('k', 'v');
       await store.close();
       expect(client.status).toBe('ready');
-      expect(await client.get('user:k')).toBe('v');
+      expect(await client.get('user:|k')).toBe('v');
     } finally {
       await client.quit();
     }

@@ -1,4 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
+import { CacheOptionsError } from '../../errors.js';
 
 /** Most keys one MGET / UNLINK carries, so that one call never blocks the server for long. */
 export const MAX_KEYS_PER_COMMAND = 1000;
@@ -29,7 +30,30 @@ export function groupKeys(
   return groups;
 }
 
-/** A SCAN `MATCH` pattern for every key that starts with `prefix`, glob characters escaped. */
-export function prefixPattern(prefix: string): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+/**
+ * Goes between `keyPrefix` and the key in every physical key. No `keyPrefix` contains it, so the
+ * keys of one prefix are exactly those that start with `keyPrefix + '|'`: `app:` never matches the
+ * keys of `app:v2:` (`app:v2:|…`), nor `app` those of `app:`.
+ */
+export const KEY_SEPARATOR = '|';
+
+/** Refuses a `keyPrefix` that contains the separator (at startup, naming the option). */
+export function assertRedisKeyPrefix(prefix: string): void {
+  if (!prefix.includes(KEY_SEPARATOR)) return;
+  throw new CacheOptionsError(
+    'keyPrefix',
+    prefix,
+    `With Redis it may not contain '${KEY_SEPARATOR}', which separates keyPrefix from the key so that clear() removes exactly one prefix; use another character, such as ':'.`,
+  );
+}
+
+/** What every physical key of `keyPrefix` starts with: `keyPrefix + '|'` (the prefix checked). */
+export function keyHead(prefix: string): string {
+  assertRedisKeyPrefix(prefix);
+  return prefix + KEY_SEPARATOR;
+}
+
+/** A SCAN `MATCH` pattern for every key that starts with `head`, glob characters escaped. */
+export function prefixPattern(head: string): string {
+  return `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
 }
