@@ -92,14 +92,7 @@ export class MemcachedStore implements CacheStore {
 
   /** The hot path: no extra promise step while the namespace version is fresh. */
   get(key: string): Promise<string | undefined> {
-    let namespace: string | Promise<string>;
-    try {
-      namespace = this.currentNamespace();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (typeof namespace === 'string') return this.read(physicalKey(this.prefix, namespace, key));
-    return namespace.then((current) => this.read(physicalKey(this.prefix, current, key)));
+    return this.inNamespace((namespace) => this.read(physicalKey(this.prefix, namespace, key)));
   }
 
   /**
@@ -133,9 +126,8 @@ export class MemcachedStore implements CacheStore {
     return physical.map((key) => found.get(key)?.toString('utf8'));
   }
 
-  async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    const namespace = await this.currentNamespace();
-    await this.write(this.item(namespace, { key, value, ttlMs }));
+  set(key: string, value: string, ttlMs?: number): Promise<void> {
+    return this.inNamespace((namespace) => this.write(this.item(namespace, { key, value, ttlMs })));
   }
 
   /** Each entry on its own, as `set`; resolves or rejects once every write has settled. */
@@ -145,9 +137,8 @@ export class MemcachedStore implements CacheStore {
     await settleAll(entries.map((entry) => this.write(this.item(namespace, entry))));
   }
 
-  async delete(key: string): Promise<boolean> {
-    const namespace = await this.currentNamespace();
-    return this.remove(physicalKey(this.prefix, namespace, key));
+  delete(key: string): Promise<boolean> {
+    return this.inNamespace((namespace) => this.remove(physicalKey(this.prefix, namespace, key)));
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -211,6 +202,21 @@ export class MemcachedStore implements CacheStore {
   private currentNamespace(): string | Promise<string> {
     this.assertOpen();
     return this.namespace.current();
+  }
+
+  /**
+   * Runs `use` with the namespace version: at once while it is fresh (the hot path, no extra
+   * promise step), so that commands reach the server in the order they were called — a read
+   * right after a write of the same key sees it.
+   */
+  private inNamespace<T>(use: (namespace: string) => Promise<T>): Promise<T> {
+    let namespace: string | Promise<string>;
+    try {
+      namespace = this.currentNamespace();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return typeof namespace === 'string' ? use(namespace) : namespace.then(use);
   }
 
   private read(key: string): Promise<string | undefined> {
