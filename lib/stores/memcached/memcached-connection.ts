@@ -21,15 +21,15 @@ interface ServerState {
 }
 
 /**
- * One memcached server: memjs's own `Server` (binary protocol, SASL, request timeouts, callbacks)
- * with its socket lifecycle repaired. In memjs 1.3.2 the `close` event of a socket it already gave
+ * One memcached server: memjs's own `Server` (binary protocol, SASL, callbacks) with its socket
+ * lifecycle and request timeouts repaired. In memjs 1.3.2 the `close` event of a socket it already gave
  * up on (after a timeout) detaches the live socket, which then stays open, unreachable, never
  * closed, and can leave a request unsent forever; a timed-out socket is only half-closed, so it
  * lingers while the server is paused; requests in flight hang when the server closes the
  * connection; and a partial response is carried over into the next connection.
  *
  * memjs also times requests with the socket's idle timeout, which every write postpones: under
- * steady traffic to a hung server, no request ever timed out.
+ * steady traffic to a hung server, no request timed out until the traffic stopped.
  *
  * Here a socket touches the shared state only while it is the current one, every socket given up
  * on is destroyed, a server-side close fails the requests in flight, each connection starts with
