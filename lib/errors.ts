@@ -42,17 +42,44 @@ export class CacheTtlError extends CacheError {
   }
 }
 
+/**
+ * A store command got no answer in time: the server is hung, overloaded or unreachable. Raised by
+ * every store, for every client (made by the module or handed in), and never retried.
+ */
 export class CacheTimeoutError extends CacheError {
-  constructor(store: string, ms: number) {
-    super('E_CACHE_TIMEOUT', `The ${store} store did not answer within ${ms} ms (commandTimeout).`);
+  constructor(
+    readonly store: string,
+    readonly timeoutMs: number,
+    message = `The ${store} store did not answer within ${timeoutMs} ms (commandTimeout); raise commandTimeout if the server is only slow.`,
+    cause?: unknown,
+  ) {
+    super('E_CACHE_TIMEOUT', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** No connection to a server could be made in time (a timeout too: `E_CACHE_TIMEOUT`). */
+export class CacheConnectTimeoutError extends CacheTimeoutError {
+  constructor(store: string, address: string, timeoutMs: number) {
+    super(
+      store,
+      timeoutMs,
+      `Could not connect to the ${store} server ${address} within ${timeoutMs} ms (${store}.connectTimeout).`,
+    );
   }
 }
 
 export class CacheValueTooLargeError extends CacheError {
-  constructor(size: number, limit: number) {
+  /** `refusedByServer`: the server refused it (its own limit is below `maxValueSize`). */
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+    refusedByServer = false,
+  ) {
     super(
       'E_CACHE_VALUE_TOO_LARGE',
-      `Value of ${size} bytes is over the item-size limit of ${limit} bytes (memcached.maxValueSize); it was not stored.`,
+      refusedByServer
+        ? `Value of ${size} bytes was refused by the memcached server as over its own item-size limit (memcached -I), which is below memcached.maxValueSize (${limit} bytes); it was not stored. Set memcached.maxValueSize to the server's limit.`
+        : `Value of ${size} bytes is over the item-size limit of ${limit} bytes (memcached.maxValueSize); it was not stored.`,
     );
   }
 }

@@ -53,7 +53,8 @@ export interface RedisConnectionOptions {
   sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string } & RedisOptions;
   /**
    * An ioredis client (standalone or Cluster) you already have. It is used as is and not closed by
-   * the module; every other option here is ignored.
+   * the module; every other option here is ignored. Each cache command on it is still held to
+   * `commandTimeout` (a timer per command; your own commands on it are left alone).
    */
   client?: Redis | Cluster;
   /** Extra ioredis options, applied last (the module's fail-fast defaults can be overridden here). */
@@ -108,7 +109,7 @@ export interface MemcachedConnectionOptions {
   retryEjectedAfterMs?: number;
   /**
    * A memjs client you already have. Used as is (its own server selection included) and not
-   * closed by the module.
+   * closed by the module. Each cache call on it is still held to `commandTimeout`.
    */
   client?: MemjsClient;
 }
@@ -135,9 +136,10 @@ export interface CacheModuleOptions {
   keyPrefix?: string;
   /**
    * Longest time, in milliseconds, one backend command may take before the call gives up and
-   * falls back (a miss, or `false`). A standalone or Sentinel Redis connection is checked eight
-   * times per `commandTimeout` rather than timed command by command, so there an unanswered
-   * command is given up between 1× and 1.25× this.
+   * falls back (a miss, or `false`); the command then fails with a `CacheTimeoutError`. Applies to
+   * every store and client, one handed in too. A standalone or Sentinel Redis connection the module
+   * opened is checked eight times per `commandTimeout` rather than timed command by command, so
+   * there an unanswered command is given up between 1× and 1.25× this.
    * @default 250
    */
   commandTimeout?: number;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacheError } from '../errors.js';
+import { CacheError, CacheTimeoutError } from '../errors.js';
 import { isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 
 const BASE_DELAY_MS = 10;
@@ -56,13 +56,12 @@ export function backoff(attempt: number): number {
   return exponential + Math.random() * exponential;
 }
 
+/** Timeouts, like every other `CacheError` (a value too large, a corrupted entry), are final. */
 function isRetryable(error: unknown): boolean {
-  return !(error instanceof CacheError) && !isTimeout(error);
+  return !(error instanceof CacheError);
 }
 
 /** A command that got no answer in time: the server is hung or unreachable, not refusing. */
-export function isTimeout(error: unknown): boolean {
-  if (error instanceof CacheError) return error.code === 'E_CACHE_TIMEOUT';
-  const text = error instanceof Error ? error.message : String(error);
-  return /time(d)? ?out/i.test(text);
+export function isTimeout(error: unknown): error is CacheTimeoutError {
+  return error instanceof CacheTimeoutError;
 }

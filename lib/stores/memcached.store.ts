@@ -1,5 +1,5 @@
 import type { Client } from 'memjs';
-import { CacheOptionsError, CacheValueTooLargeError } from '../errors.js';
+import { CacheOptionsError, CacheTimeoutError, CacheValueTooLargeError } from '../errors.js';
 import type { MemcachedConnectionOptions } from '../interfaces/cache-module-options.interface.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import { toMemcachedExpiry } from './memcached/expiry.js';
@@ -7,14 +7,16 @@ import { assertKeyPrefix, namespaceKey, physicalKey } from './memcached/key-mapp
 import {
   createMemcachedClient,
   resolveMemcachedSettings,
+  type ClosableServer,
   type MemcachedSettings,
 } from './memcached/memcached-client.js';
-import type { MemcachedConnection } from './memcached/memcached-connection.js';
 import { translateMemjsError } from './memcached/memcached-errors.js';
-import { getFromServer } from './memcached/multi-get.js';
+import { getEach, getFromServer } from './memcached/multi-get.js';
+import { setItem } from './memcached/set-item.js';
 import { NamespaceVersion, type NamespaceVersionIo } from './memcached/namespace-version.js';
 import { getFromOne, storeIfUnchanged } from './memcached/server-commands.js';
 import { serverIndexOf, type KetamaServerSelector } from './memcached/server-selection.js';
+import { withDeadline } from '../utils/deadline.js';
 
 export { MEMCACHED_STORE_DEFAULTS } from './memcached/memcached-client.js';
 
@@ -57,7 +59,10 @@ export class MemcachedStore implements CacheStore {
   readonly name = 'memcached';
   readonly batchesReads = true;
   private readonly client: Client;
-  private readonly owned: MemcachedConnection[];
+  private readonly owned: ClosableServer[];
+  /** Set when the client's servers do not time requests out themselves (see `bounded`). */
+  private readonly timesEachCall: boolean;
+  private readonly multiGet: boolean;
   private readonly selector?: KetamaServerSelector;
   private reportFailure?: (operation: string, error: unknown) => void;
   private readonly prefix: string;
@@ -80,12 +85,14 @@ export class MemcachedStore implements CacheStore {
     this.prefix = keyPrefix;
     this.commandTimeout = commandTimeout;
     this.settings = resolveMemcachedSettings(connection ?? {});
-    const { client, owned, selector } = createMemcachedClient(connection ?? {}, {
-      ...this.settings,
-      commandTimeout,
-    });
+    const { client, owned, selector, timesEachCall, multiGet } = createMemcachedClient(
+      connection ?? {},
+      { ...this.settings, commandTimeout },
+    );
     this.client = client;
     this.owned = owned;
+    this.timesEachCall = timesEachCall;
+    this.multiGet = multiGet;
     this.selector = selector;
     this.namespace = this.namespaceVersion(namespaceKey(keyPrefix));
   }
@@ -112,7 +119,11 @@ export class MemcachedStore implements CacheStore {
     }
     const answers = await Promise.allSettled(
       [...groups].map(([index, group]) =>
-        this.command(() => getFromServer(this.client, this.client.servers[index], [...group])),
+        this.command(() =>
+          this.multiGet
+            ? getFromServer(this.client, this.client.servers[index], [...group])
+            : getEach(this.client, [...group]),
+        ),
       ),
     );
     const found = new Map<string, Buffer>();
@@ -220,7 +231,7 @@ export class MemcachedStore implements CacheStore {
   }
 
   private read(key: string): Promise<string | undefined> {
-    return this.client.get(key).then(
+    return this.bounded(this.client.get(key)).then(
       ({ value }) => (value === null ? undefined : value.toString('utf8')),
       (error: unknown) => Promise.reject(this.translate(error)),
     );
@@ -237,7 +248,8 @@ export class MemcachedStore implements CacheStore {
       await this.remove(key).catch(() => false);
       throw new CacheValueTooLargeError(size, limit);
     }
-    await this.command(() => this.client.set(key, value, { expires }), { size, limit });
+    const tooLarge = () => new CacheValueTooLargeError(size, limit, true);
+    await this.command(() => setItem(this.client, key, value, expires, tooLarge));
   }
 
   /** memjs answers `false` for a key that did not exist. */
@@ -252,21 +264,28 @@ export class MemcachedStore implements CacheStore {
     return { key, value, expires: toMemcachedExpiry(entry.ttlMs), size };
   }
 
-  private async command<T>(
-    run: () => Promise<T>,
-    item?: { size: number; limit: number },
-  ): Promise<T> {
+  private async command<T>(run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      return await this.bounded(run());
     } catch (error) {
-      throw this.translate(error, item);
+      throw this.translate(error);
     }
   }
 
-  private translate(error: unknown, item?: { size: number; limit: number }): Error {
-    const { commandTimeout } = this;
-    const { connectTimeout } = this.settings;
-    return translateMemjsError(error, { commandTimeout, connectTimeout, item });
+  /**
+   * A call just made, held to `commandTimeout` by a timer of its own where the client's servers do
+   * not do it themselves: a memjs client handed in (memjs's own timeouts are its `timeout` option,
+   * and a steady stream of writes to a hung server defers them), or memjs's own `Server` in the
+   * public-API fallback. Connections this store opened time their requests out themselves.
+   */
+  private bounded<T>(call: Promise<T>): Promise<T> {
+    return this.timesEachCall ? withDeadline(call, this.commandTimeout, this.timedOut) : call;
+  }
+
+  private readonly timedOut = () => new CacheTimeoutError('memcached', this.commandTimeout);
+
+  private translate(error: unknown): Error {
+    return translateMemjsError(error, this.commandTimeout);
   }
 
   /** The version key on every server, reached directly: it never follows the ring. */

@@ -1,15 +1,16 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { CacheOptionsError } from '../errors.js';
+import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import type { RedisConnectionOptions } from '../interfaces/cache-module-options.interface.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import {
   closeClient,
   createRedisConnection,
-  withDeadline,
   withTimeout,
   type RedisClient,
 } from './redis/redis-connection.js';
+import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
+import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
 
 export interface RedisStoreOptions {
@@ -53,6 +54,20 @@ export class RedisStore implements CacheStore {
   private readonly nativePrefix: string;
   /** Holds a standalone or Sentinel connection this store opened to `commandTimeout`. */
   private readonly watchdog?: CommandWatchdog;
+  /** The client's own ioredis `commandTimeout` (a client handed in, or `redis.options`), if any. */
+  private readonly ownTimeout?: number;
+  /** What a command that passed its deadline rejects with. */
+  private readonly timedOut = () => new CacheTimeoutError('redis', this.commandTimeout);
+  /** A rejection of a command with a deadline: ioredis's own timeout becomes a `CacheTimeoutError`. */
+  private readonly fromIoredis = (error: unknown): unknown =>
+    isIoredisCommandTimeout(error)
+      ? new CacheTimeoutError(
+          'redis',
+          this.ownTimeout ?? this.commandTimeout,
+          `The redis store did not answer within ${this.ownTimeout} ms, the ioredis commandTimeout of the client (set on the client handed in as redis.client, or in redis.options).`,
+          error,
+        )
+      : error;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -77,7 +92,8 @@ export class RedisStore implements CacheStore {
     this.prefix = keyPrefix;
     this.nativePrefix = client.options.keyPrefix ?? '';
     if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
-    if (owned && !client.isCluster) {
+    this.ownTimeout = ownCommandTimeout(client);
+    if (owned && !client.isCluster && this.ownTimeout === undefined) {
       this.watchdog = CommandWatchdog.for(client as Redis, commandTimeout);
     }
   }
@@ -233,12 +249,20 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * A command just sent, held to `commandTimeout`: by the watchdog on a connection this store
-   * opened, end to end on a Cluster (see `withDeadline`). A user's own client keeps its settings.
+   * A command just sent, held to `commandTimeout`: by the watchdog on a standalone or Sentinel
+   * connection this store opened, otherwise by a deadline of its own. A Cluster needs the deadline
+   * end to end: ioredis first retries a command for a dead master's slots every
+   * `retryDelayOnFailover` (100 ms) before any node connection takes it. A client handed in is
+   * never watched, since the watchdog would also give up on its owner's own commands (a long
+   * `BLPOP`); the deadline also holds it while it queues offline, and turns the client's own ioredis
+   * `commandTimeout`, if it has one, into a `CacheTimeoutError`.
    */
   private bounded<T>(command: Promise<T>): Promise<T> {
-    this.watchdog?.watch();
-    return this.client.isCluster ? withDeadline(command, this.commandTimeout) : command;
+    if (!this.watchdog) {
+      return withDeadline(command, this.commandTimeout, this.timedOut, this.fromIoredis);
+    }
+    this.watchdog.watch();
+    return command;
   }
 
   /** Key positions per command: one group per hash slot on a Cluster, at most 1,000 keys each. */

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CacheConnectTimeoutError,
+  CacheTimeoutError,
+  CacheValueTooLargeError,
+} from '../../lib/index.js';
 import type { MemcachedConnectionOptions } from '../../lib/interfaces/cache-module-options.interface.js';
 import { MemcachedStore } from '../../lib/stores/memcached.store.js';
 import { toMemcachedExpiry } from '../../lib/stores/memcached/expiry.js';
@@ -209,9 +215,10 @@ describe('MemcachedStore', () => {
 
     it("surfaces the server's own item-size refusal as E_CACHE_VALUE_TOO_LARGE and keeps serving", async () => {
       const store = open({ maxValueSize: 4 * 1024 * 1024 });
-      await expect(store.set('huge', 'x'.repeat(1_500_000))).rejects.toMatchObject({
-        code: 'E_CACHE_VALUE_TOO_LARGE',
-      });
+      const refusal = await store.set('huge', 'x'.repeat(1_500_000)).catch((error) => error);
+      expect(refusal).toBeInstanceOf(CacheValueTooLargeError);
+      expect(refusal).toMatchObject({ code: 'E_CACHE_VALUE_TOO_LARGE', limit: 4 * 1024 * 1024 });
+      expect((refusal as Error).message).toMatch(/refused by the memcached server/);
       expect(await store.get('huge')).toBeUndefined();
       await store.set('small', 'ok');
       expect(await store.get('small')).toBe('ok');
@@ -291,11 +298,51 @@ describe('MemcachedStore', () => {
       await store.set('k', 'v');
       await paused.pause();
       try {
-        await expect(store.get('k')).rejects.toMatchObject({ code: 'E_CACHE_TIMEOUT' });
+        await expect(store.get('k')).rejects.toBeInstanceOf(CacheTimeoutError);
       } finally {
         paused.resume();
       }
       await eventually(async () => (await store.get('k').catch(() => undefined)) === 'v');
+    });
+
+    it('times every request out within about commandTimeout while steady traffic goes to a paused server', async () => {
+      const paused = await startServer();
+      const commandTimeout = 300;
+      const store = open({ servers: [paused.address] }, { commandTimeout });
+      await store.set('k', 'v');
+      await paused.pause();
+      try {
+        const waits: Promise<number>[] = [];
+        for (let i = 0; i < 20; i++) {
+          const sent = performance.now();
+          const failed = (error: unknown) => {
+            expect(error).toBeInstanceOf(CacheTimeoutError);
+            return performance.now() - sent;
+          };
+          waits.push(store.get('k').then(() => Number.NaN, failed));
+          await sleep(commandTimeout / 3); // each write used to postpone memjs's idle timeout
+        }
+        const longest = Math.max(...(await Promise.all(waits)));
+        expect(longest).toBeLessThan(commandTimeout * 3);
+      } finally {
+        paused.resume();
+      }
+    });
+
+    it('rejects with a CacheConnectTimeoutError when a connection is accepted but never completed', async () => {
+      const paused = await startServer();
+      await paused.pause(); // the kernel still accepts the connection; the SASL handshake hangs
+      try {
+        const store = open(
+          { servers: [paused.address], username: 'user', password: 'secret', connectTimeout: 200 },
+          { commandTimeout: 1000 },
+        );
+        const failure = await store.get('k').catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(CacheConnectTimeoutError);
+        expect((failure as Error).message).toMatch(/memcached\.connectTimeout/);
+      } finally {
+        paused.resume();
+      }
     });
 
     it('keeps a single connection after a timeout: the abandoned socket is not left open', async () => {

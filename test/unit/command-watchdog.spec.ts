@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CacheTimeoutError } from '../../lib/index.js';
 import { CommandWatchdog } from '../../lib/stores/redis/command-watchdog.js';
 
 /** A command as ioredis queues it once written, recording how it was settled. */
@@ -51,7 +52,9 @@ describe('CommandWatchdog', () => {
     vi.advanceTimersByTime(TIMEOUT - 1);
     expect(command.rejections).toEqual([]);
     vi.advanceTimersByTime(TIMEOUT / 4);
-    expect(command.rejections.map(String)).toEqual(['Error: Command timed out']);
+    expect(command.rejections).toHaveLength(1);
+    expect(command.rejections[0]).toBeInstanceOf(CacheTimeoutError);
+    expect(command.rejections[0]).toMatchObject({ code: 'E_CACHE_TIMEOUT', timeoutMs: TIMEOUT });
   });
 
   it('rejects a command once, although it stays queued until its late reply', () => {
@@ -101,10 +104,10 @@ describe('CommandWatchdog', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("falls back to ioredis's own commandTimeout when the client keeps no queue where it looks", () => {
+  it('answers undefined when the client keeps no queue where it looks (the store then times each command)', () => {
     const client = { options: {} } as unknown as Redis;
     expect(CommandWatchdog.for(client, TIMEOUT)).toBeUndefined();
-    expect(client.options.commandTimeout).toBe(TIMEOUT);
+    expect(client.options.commandTimeout).toBeUndefined();
   });
 
   it('watches a real ioredis client (its queue is where the watchdog looks)', () => {

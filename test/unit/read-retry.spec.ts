@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CacheTimeoutError } from '../../lib/index.js';
-import { backoff, withReadRetry } from '../../lib/resilience/read-retry.js';
+import { CacheConnectTimeoutError, CacheError, CacheTimeoutError } from '../../lib/index.js';
+import { backoff, isTimeout, withReadRetry } from '../../lib/resilience/read-retry.js';
 
 const failing = (errors: Error[], value = 'ok') => {
   let calls = 0;
@@ -29,9 +29,12 @@ describe('withReadRetry', () => {
     const timeouts = failing([new CacheTimeoutError('redis', 250)]);
     await expect(withReadRetry(timeouts.read, 3, 1000)).rejects.toBeInstanceOf(CacheTimeoutError);
     expect(timeouts.calls()).toBe(1);
-    const ioredis = failing([new Error('Command timed out')]);
-    await expect(withReadRetry(ioredis.read, 3, 1000)).rejects.toThrow('timed out');
-    expect(ioredis.calls()).toBe(1);
+  });
+
+  it('goes by the error class, never by the message: an Error saying "timed out" is retried', async () => {
+    const worded = failing([new Error('Command timed out')]);
+    expect(await withReadRetry(worded.read, 3, 1000)).toBe('ok');
+    expect(worded.calls()).toBe(2);
   });
 
   it('does not retry past its budget', async () => {
@@ -65,6 +68,26 @@ describe('withReadRetry', () => {
     const store = failing([new Error('a')]);
     expect(await withReadRetry(store.read, 0, 1000, () => 'fallback')).toBe('fallback');
     expect(await withReadRetry(failing([]).read, 1, 1000, () => 'fallback')).toBe('ok');
+  });
+});
+
+describe('isTimeout', () => {
+  it('is true for a CacheTimeoutError and its connect-timeout subclass only', () => {
+    expect(isTimeout(new CacheTimeoutError('redis', 250))).toBe(true);
+    expect(isTimeout(new CacheConnectTimeoutError('memcached', '127.0.0.1:1', 1000))).toBe(true);
+    expect(isTimeout(new Error('Command timed out'))).toBe(false);
+    expect(isTimeout(new Error('socket timed out waiting on response.'))).toBe(false);
+    expect(isTimeout(new CacheError('E_CACHE_CORRUPTED_ENTRY', 'x'))).toBe(false);
+  });
+
+  it('CacheTimeoutError is a CacheError with code E_CACHE_TIMEOUT naming the option', () => {
+    const error = new CacheTimeoutError('redis', 250);
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toMatchObject({ code: 'E_CACHE_TIMEOUT', name: 'CacheTimeoutError' });
+    expect(error.message).toMatch(/250 ms \(commandTimeout\)/);
+    const connect = new CacheConnectTimeoutError('memcached', '127.0.0.1:1', 1000);
+    expect(connect).toMatchObject({ code: 'E_CACHE_TIMEOUT', name: 'CacheConnectTimeoutError' });
+    expect(connect.message).toMatch(/memcached\.connectTimeout/);
   });
 });
 

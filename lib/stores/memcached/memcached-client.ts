@@ -4,6 +4,8 @@ import { CacheOptionsError } from '../../errors.js';
 import type { MemcachedConnectionOptions } from '../../interfaces/cache-module-options.interface.js';
 import { ketamaLabel } from './ketama-ring.js';
 import { MemcachedConnection } from './memcached-connection.js';
+import { checkMemjs } from './memjs-internals.js';
+import { PublicApiServer } from './public-api-server.js';
 import { parseServerAddress, type MemcachedServerAddress } from './server-address.js';
 import { KetamaServerSelector, useServerSelector } from './server-selection.js';
 
@@ -26,9 +28,22 @@ export interface MemcachedSettings {
 export interface MemcachedClientHandle {
   client: Client;
   /** The connections this store opened; empty for a user's client, which is never closed. */
-  owned: MemcachedConnection[];
+  owned: ClosableServer[];
   /** The ketama ring routing `client`; absent for a user's client, which keeps its own routing. */
   selector?: KetamaServerSelector;
+  /**
+   * Whether the store must hold each call to `commandTimeout` with a timer of its own: for a
+   * user's client, and for memjs's own `Server` (whose timeouts a steady stream of writes defers).
+   */
+  timesEachCall: boolean;
+  /** Whether `getMany` may send one multi-get per server (else one `get` per key). */
+  multiGet: boolean;
+}
+
+/** A server connection the store opened and closes. */
+export interface ClosableServer {
+  /** Closes gracefully, then by force after `graceMs`. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 /** memjs logs to `console` by default; failures reach the store as rejections instead. */
@@ -61,7 +76,11 @@ export function createMemcachedClient(
   settings: MemcachedSettings & { commandTimeout: number },
   pinnedKeys: readonly string[] = [],
 ): MemcachedClientHandle {
-  if (connection.client) return { client: connection.client, owned: [] };
+  if (connection.client) {
+    const { server, serverSelection } = checkMemjs(connection.client);
+    const multiGet = server && serverSelection;
+    return { client: connection.client, owned: [], timesEachCall: true, multiGet };
+  }
   const { servers, username, password } = connection;
   const addresses = Array.isArray(servers) ? servers.map(parseServerAddress) : [];
   if (addresses.length === 0 || !addresses.every((address) => address !== undefined)) {
@@ -78,9 +97,11 @@ export function createMemcachedClient(
     conntimeout: settings.connectTimeout / 1000,
     keepAlive: true,
   };
+  const support = checkMemjs();
+  const Connection = support.server ? MemcachedConnection : PublicApiServer;
   const owned = addresses.map(
     ({ host, port, username: user, password: pass }) =>
-      new MemcachedConnection(host, port, user, pass, { ...serverOptions }),
+      new Connection(host, port, user, pass, { ...serverOptions }),
   );
   const client = new memjs.Client(owned, {
     retries: 1,
@@ -94,9 +115,12 @@ export function createMemcachedClient(
     new Set(pinnedKeys),
     (event, index) => logRingChange(event, owned[index].address, settings),
   );
+  if (!support.serverSelection) {
+    return { client, owned, timesEachCall: !support.server, multiGet: false };
+  }
   owned.forEach((connection, index) => (connection.health = selector.healthOf(index)));
   useServerSelector(client, selector);
-  return { client, owned, selector };
+  return { client, owned, selector, timesEachCall: !support.server, multiGet: support.server };
 }
 
 function ringMember({ host, port, weight }: MemcachedServerAddress) {

@@ -1,33 +1,61 @@
 import memjs, { type ServerOptions } from 'memjs';
 import { connect, type Socket } from 'node:net';
+import { CacheConnectTimeoutError, CacheTimeoutError } from '../../errors.js';
 import type { ServerHealth } from './server-selection.js';
 
-/** The memjs `Server` fields this class manages: public in memjs, `readonly` in its typings. */
+/**
+ * The memjs `Server` fields this class manages: public in memjs, `readonly` in its typings. Checked
+ * at startup by `checkMemjs()` (memjs-internals.ts); memjs's own `Server` is used when they differ.
+ */
 interface ServerState {
   _socket?: Socket;
   connected: boolean;
-  timeoutSet: boolean;
   responseBuffer: Buffer;
   connectCallbacks: ((socket: Socket) => void)[];
+  /**
+   * When each request written must be answered by (`performance.now()`), oldest first: memjs's
+   * `respond` drops the first one as each answer arrives, and its `error` empties the list.
+   */
+  requestTimeouts: number[];
   options: ServerOptions;
 }
 
 /**
- * One memcached server: memjs's own `Server` (binary protocol, SASL, request timeouts, callbacks)
- * with its socket lifecycle repaired. In memjs 1.3.2 the `close` event of a socket it already gave
+ * One memcached server: memjs's own `Server` (binary protocol, SASL, callbacks) with its socket
+ * lifecycle and request timeouts repaired. In memjs 1.3.2 the `close` event of a socket it already gave
  * up on (after a timeout) detaches the live socket, which then stays open, unreachable, never
  * closed, and can leave a request unsent forever; a timed-out socket is only half-closed, so it
  * lingers while the server is paused; requests in flight hang when the server closes the
  * connection; and a partial response is carried over into the next connection.
  *
+ * memjs also times requests with the socket's idle timeout, which every write postpones: under
+ * steady traffic to a hung server, no request timed out until the traffic stopped.
+ *
  * Here a socket touches the shared state only while it is the current one, every socket given up
  * on is destroyed, a server-side close fails the requests in flight, each connection starts with
- * an empty response buffer, and `shutdown()` leaves no socket behind.
+ * an empty response buffer, and `shutdown()` leaves no socket behind. Requests are timed by one
+ * timer per connection, armed for the oldest request in flight, which fails them all with a
+ * `CacheTimeoutError` (a slow connection, with a `CacheConnectTimeoutError`).
  */
 export class MemcachedConnection extends memjs.Server {
   private readonly sockets = new Set<Socket>();
+  /** Longest wait for an answer, in milliseconds (memjs's `timeout` option is in seconds). */
+  private readonly timeoutMs: number;
+  /** Armed while requests are in flight, for the oldest one's deadline. */
+  private requestTimer?: NodeJS.Timeout;
   /** Told of every failure (of a connection, or of the requests in flight) and every answer. */
   health?: ServerHealth;
+
+  constructor(
+    host: string,
+    port: number,
+    username: string | undefined,
+    password: string | undefined,
+    options: ServerOptions & { timeout: number },
+  ) {
+    super(host, port, username, password, options);
+    this.timeoutMs = Math.round(options.timeout * 1000);
+  }
 
   /** `host:port`, for messages. */
   get address(): string {
@@ -41,9 +69,18 @@ export class MemcachedConnection extends memjs.Server {
     else go(socket);
   }
 
+  /** Sends at once when connected (no closure on the hot path), else once connected. */
+  override write(blob: Buffer): void {
+    const { _socket: socket, connected } = this.state;
+    if (socket && connected) this.send(socket, blob);
+    else this.sock(false, (ready) => this.send(ready, blob));
+  }
+
   /** Fails every request in flight (memjs), then destroys every socket of this server. */
   override error(error: Error | string): void {
     const abandoned = [...this.sockets];
+    clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
     this.health?.failed();
     this.state.responseBuffer = Buffer.alloc(0);
     super.error(error instanceof Error ? error : new Error(String(error)));
@@ -70,11 +107,32 @@ export class MemcachedConnection extends memjs.Server {
     return this as unknown as ServerState;
   }
 
+  private send(socket: Socket, blob: Buffer): void {
+    socket.write(blob);
+    this.state.requestTimeouts.push(performance.now() + this.timeoutMs);
+    if (!this.requestTimer) this.armRequestTimer(this.timeoutMs);
+  }
+
+  private armRequestTimer(ms: number): void {
+    this.requestTimer = setTimeout(this.expireRequests, ms);
+    this.requestTimer.unref();
+  }
+
+  /** At the oldest request's deadline: fails every request in flight, unless it was answered. */
+  private readonly expireRequests = (): void => {
+    this.requestTimer = undefined;
+    const deadlines = this.state.requestTimeouts;
+    if (deadlines.length === 0) return;
+    const wait = deadlines[0] - performance.now();
+    if (wait > 0) this.armRequestTimer(wait);
+    else this.error(new CacheTimeoutError('memcached', this.timeoutMs));
+  };
+
   private open(go: (socket: Socket) => void): void {
     const state = this.state;
     const { conntimeout = 1, keepAlive = false, keepAliveDelay = 30 } = state.options;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    Object.assign(state, { _socket: socket, connected: false, timeoutSet: true });
+    Object.assign(state, { _socket: socket, connected: false });
     state.responseBuffer = Buffer.alloc(0);
     this.sockets.add(socket);
     const current = () => state._socket === socket;
@@ -100,8 +158,9 @@ export class MemcachedConnection extends memjs.Server {
       if (current()) this.error(new Error(`Connection to ${this.address} closed.`));
     });
     socket.setTimeout(conntimeout * 1000, () => {
-      if (current() && !state.connected)
-        this.error(new Error('socket timed out connecting to server.'));
+      if (current() && !state.connected) {
+        this.error(new CacheConnectTimeoutError('memcached', this.address, conntimeout * 1000));
+      }
     });
     socket.setKeepAlive(keepAlive, keepAliveDelay * 1000);
   }
@@ -111,7 +170,6 @@ export class MemcachedConnection extends memjs.Server {
     const state = this.state;
     state.connected = true;
     socket.setTimeout(0);
-    state.timeoutSet = false;
     go(socket);
     const waiting = state.connectCallbacks;
     state.connectCallbacks = [];

@@ -1,40 +1,20 @@
-import { CacheError, CacheTimeoutError, CacheValueTooLargeError } from '../../errors.js';
-
-/** What memjs 1.3.2 puts in the messages this module recognises. */
-const REQUEST_TIMEOUT = 'socket timed out waiting on response';
-const CONNECT_TIMEOUT = 'socket timed out connecting to server';
-const TOO_LARGE = 'Value too large';
-
-export interface ErrorContext {
-  commandTimeout: number;
-  connectTimeout: number;
-  /** Item size and limit, when the call stored a value. */
-  item?: { size: number; limit: number };
-}
+import { CacheError, CacheTimeoutError } from '../../errors.js';
+import { isMemjsTimeout } from './memjs-internals.js';
 
 /**
- * A memjs failure as the cache client above sees it: a request timeout is `E_CACHE_TIMEOUT`, the
- * server's item-size refusal is `E_CACHE_VALUE_TOO_LARGE`; anything else (refused or reset
- * connection, `MemJS <COMMAND>: <status>`) stays as memjs raised it, and a non-`Error` becomes one.
- * The original is kept as `cause`.
+ * A memjs failure as the cache client above sees it. The package's own errors pass as they are:
+ * `MemcachedConnection` times requests and connections out with `CacheTimeoutError`, `setItem`
+ * refuses a value over the server's limit with `CacheValueTooLargeError`. A timeout of memjs's own
+ * `Server` (the servers of a client handed in, or the public-API fallback) becomes a
+ * `CacheTimeoutError`; anything else (refused or reset connection, `MemJS <COMMAND>: <status>`)
+ * stays as memjs raised it, and a non-`Error` becomes one.
  */
-export function translateMemjsError(error: unknown, context: ErrorContext): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  let translated: Error;
-  if (message.startsWith(REQUEST_TIMEOUT)) {
-    translated = new CacheTimeoutError('memcached', context.commandTimeout);
-  } else if (message.startsWith(CONNECT_TIMEOUT)) {
-    translated = new CacheError(
-      'E_CACHE_TIMEOUT',
-      `Could not connect to memcached within ${context.connectTimeout} ms (memcached.connectTimeout).`,
-    );
-  } else if (message.endsWith(TOO_LARGE) && context.item) {
-    const { size, limit } = context.item;
-    translated = new CacheValueTooLargeError(size, limit);
-    translated.message = `Value of ${size} bytes was refused by the memcached server as over its own item-size limit (memcached -I), which is below memcached.maxValueSize (${limit} bytes); it was not stored. Set memcached.maxValueSize to the server's limit.`;
-  } else {
-    return error instanceof Error ? error : new Error(message);
+export function translateMemjsError(error: unknown, commandTimeout: number): Error {
+  if (error instanceof CacheError) return error;
+  if (isMemjsTimeout(error)) {
+    const reason = (error as Error).message.replace(/\.$/, '');
+    const message = `The memcached store did not answer within the memjs client's own timeout (${reason}).`;
+    return new CacheTimeoutError('memcached', commandTimeout, message, error);
   }
-  translated.cause = error;
-  return translated;
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -44,3 +44,19 @@ export function getFromServer(
     server.write(Buffer.concat(requests));
   });
 }
+
+/**
+ * What `getFromServer` answers, through memjs's public API only (one `get` per key, routed by the
+ * client): used when memjs's internals do not look as the one-write multi-get expects.
+ */
+export async function getEach(
+  client: Client,
+  keys: readonly string[],
+): Promise<Map<string, Buffer>> {
+  const answers = await Promise.all(keys.map((key) => client.get(key)));
+  const found = new Map<string, Buffer>();
+  answers.forEach(({ value }, i) => {
+    if (value !== null) found.set(keys[i], value);
+  });
+  return found;
+}

@@ -1,16 +1,6 @@
 import type { Redis } from 'ioredis';
-
-/** The part of ioredis's `Command` the watchdog uses. */
-interface SentCommand {
-  isResolved: boolean;
-  reject(error: Error): void;
-}
-
-/** ioredis's queue of commands written and not yet answered (a `denque`), oldest first. */
-interface CommandQueue {
-  readonly length: number;
-  peekAt(index: number): { command: SentCommand } | undefined;
-}
+import { CacheTimeoutError } from '../../errors.js';
+import { canWatchCommands, commandQueueOf, type SentCommand } from './ioredis-internals.js';
 
 /** Looks per `timeoutMs`: a command is given up between 1× and 1.25× `timeoutMs` after it was sent. */
 const LOOKS_PER_TIMEOUT = 8;
@@ -19,11 +9,12 @@ const GIVEN_UP = Number.POSITIVE_INFINITY;
 
 /**
  * Gives up on the commands a Redis server has not answered within `timeoutMs` (they reject with
- * "Command timed out", as with ioredis's `commandTimeout`), with one timer per connection where
- * ioredis's option arms and clears a timer for every command: about 2 µs of a 40 µs hit, the
- * largest cost a cached call added to a bare GET. The same design as memjs's request timeouts.
- * The timer runs only while commands are in flight; `watch()`, called as a command is sent,
- * starts it.
+ * a `CacheTimeoutError`), with one timer per connection where ioredis's `commandTimeout` option
+ * arms and clears a timer for every command: about 2 µs of a 40 µs hit, the largest cost a cached
+ * call added to a bare GET. The same design as memjs's request timeouts. The timer runs only while
+ * commands are in flight; `watch()`, called as a command is sent, starts it.
+ *
+ * It gives up on every command of the connection, so it only watches a client the store made.
  */
 export class CommandWatchdog {
   private timer?: NodeJS.Timeout;
@@ -36,17 +27,12 @@ export class CommandWatchdog {
   ) {}
 
   /**
-   * A watchdog for `client`, which must be fresh from this store. Should an ioredis version not
-   * keep its queue of unanswered commands where the watchdog looks, it falls back to ioredis's
-   * own `commandTimeout` (read at every send) and answers `undefined`: calls stay bounded.
+   * A watchdog for `client`, which must be fresh from this store; `undefined` (after one logged
+   * warning) when this ioredis does not keep its unanswered commands where the watchdog looks:
+   * the caller then times each command itself.
    */
   static for(client: Redis, timeoutMs: number): CommandWatchdog | undefined {
-    const queue = (client as unknown as { commandQueue?: Partial<CommandQueue> }).commandQueue;
-    if (typeof queue?.peekAt === 'function' && typeof queue.length === 'number') {
-      return new CommandWatchdog(client, timeoutMs);
-    }
-    client.options.commandTimeout = timeoutMs;
-    return undefined;
+    return canWatchCommands(client) ? new CommandWatchdog(client, timeoutMs) : undefined;
   }
 
   watch(): void {
@@ -61,7 +47,7 @@ export class CommandWatchdog {
   }
 
   private look(): void {
-    const queue = (this.client as unknown as { commandQueue: CommandQueue }).commandQueue;
+    const queue = commandQueueOf(this.client);
     if (queue.length === 0) return this.stop();
     const now = performance.now();
     for (let index = 0; index < queue.length; index++) {
@@ -72,7 +58,7 @@ export class CommandWatchdog {
         this.firstSeen.set(command, now);
       } else if (now - seen >= this.timeoutMs) {
         this.firstSeen.set(command, GIVEN_UP);
-        command.reject(new Error('Command timed out'));
+        command.reject(new CacheTimeoutError('redis', this.timeoutMs));
       }
     }
   }

@@ -30,8 +30,8 @@ export function reconnectDelay(attempt: number): number {
  * The fail-fast defaults: a cache must never make its caller wait. Commands are refused at once
  * while disconnected (no offline queue, which would otherwise grow without bound), are never
  * retried by ioredis (the client above decides), and construction never connects, so it never
- * throws. The store holds them to `commandTimeout` itself (`CommandWatchdog`, `withDeadline`)
- * rather than through ioredis's option of that name, which arms a timer per command.
+ * throws. The store holds them to `commandTimeout` itself (`CommandWatchdog`, or a deadline per
+ * command) rather than through ioredis's option of that name, which arms a timer per command.
  */
 export function failFastOptions(): RedisOptions {
   return {
@@ -139,20 +139,6 @@ export async function closeClient(client: RedisClient, timeoutMs: number): Promi
 
 function usesSentinels(client: RedisClient): boolean {
   return !client.isCluster && ((client as Redis).options.sentinels?.length ?? 0) > 0;
-}
-
-/**
- * `promise`, or a rejection ("Command timed out") once `ms` have passed: how a Cluster command is
- * held to `commandTimeout`. A watch on each node's connection would not do: ioredis first retries
- * a command for a dead master's slots every `retryDelayOnFailover` (100 ms) before any node
- * connection takes it, so a call could last well past `commandTimeout` while a master fails over.
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('Command timed out')), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** What `promise` settles to, or `fallback` once `ms` have passed (a rejection is passed on). */
