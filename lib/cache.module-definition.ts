@@ -1,5 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { CacheModuleOptions } from './interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from './options/cache-defaults.js';
+import { checkIsGlobal } from './options/validate-options.js';
 
 export const {
   ConfigurableModuleClass,
@@ -9,8 +11,11 @@ export const {
 } = new ConfigurableModuleBuilder<CacheModuleOptions>({ moduleName: 'DistributedCache' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createCacheOptions')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<{ isGlobal: boolean }>(
+    { isGlobal: CACHE_DEFAULTS.isGlobal },
+    (definition, extras) => ({
+      ...definition,
+      global: checkIsGlobal(extras.isGlobal),
+    }),
+  )
   .build();
