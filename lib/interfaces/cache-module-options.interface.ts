@@ -173,7 +173,10 @@ export interface CacheModuleOptions {
    * @default 1
    */
   readRetries?: number;
-  /** How values become strings. JSON by default. */
+  /**
+   * How values become strings.
+   * @default jsonSerializer
+   */
   serializer?: CacheSerializer;
   /**
    * `true`: every hit is a fresh copy, so a caller mutating what it read never changes what

@@ -69,7 +69,7 @@ function refuseContradictions(memcached: OptionBag): void {
     memcached,
     'client',
     ['url', 'servers', 'username', 'password'],
-    'your own client is used as is; configure it.',
+    'a client of your own is used as is: set this on that client instead.',
   );
   refuseBeside('memcached', memcached, 'url', ['servers'], 'give the pool one way only.');
 }

@@ -140,7 +140,7 @@ function isCacheStore(value: unknown): value is CacheStore {
 }
 
 function resolveMemory(value: unknown = {}): MemorySettings {
-  const memory = section('memory', value, '{ maxEntries: 10000, maxSize: 50_000_000 }');
+  const memory = section('memory', value, '{ maxEntries: 10000 }');
   refuseUnknownKeys('memory', memory, { keys: new Set(Object.keys(MEMORY_KEYS)) });
   const { maxEntries = CACHE_DEFAULTS.memory.maxEntries, maxSize } = definedOnly(memory);
   return {

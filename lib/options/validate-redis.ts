@@ -73,7 +73,13 @@ export function resolveRedis(value: unknown): RedisSettings {
 
 function refuseContradictions(redis: OptionBag): void {
   const others = Object.keys(REDIS_KEYS).filter((key) => key !== 'client');
-  refuseBeside('redis', redis, 'client', others, 'your own client is used as is; configure it.');
+  refuseBeside(
+    'redis',
+    redis,
+    'client',
+    others,
+    'a client of your own is used as is: set this on that client instead.',
+  );
   refuseBeside(
     'redis',
     redis,
