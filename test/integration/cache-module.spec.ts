@@ -65,6 +65,16 @@ async function compile(imports: unknown[], providers: unknown[] = []) {
   return module;
 }
 
+/** How startup ended: the error's message, or 'started' (never a module to pretty-print). */
+async function startup(imports: () => unknown[]): Promise<string> {
+  try {
+    await compile(imports());
+    return 'started';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 describe('CacheModule', () => {
   it('uses the in-memory store when given no options', async () => {
     const module = await compile([CacheModule.forRoot()]);
@@ -145,7 +155,11 @@ describe('CacheModule', () => {
       const url = `redis://127.0.0.1:${closedPort}`;
       const servers = [`127.0.0.1:${closedPort}`];
       return [
-        [{ redis: { urll: 'redis://cache:6379' } } as never, /"redis\.urll".*did you mean 'url'\?/],
+        // The port only keeps a regression from reaching a Redis on localhost:6379.
+        [
+          { redis: { urll: 'redis://cache:6379', port: closedPort } } as never,
+          /"redis\.urll".*did you mean 'url'\?/,
+        ],
         [{ memory: { maxEntriess: 5 } } as never, /"memory\.maxEntriess": 5.*did you mean/],
         [{ memory: 'big' } as never, /"memory": "big"/],
         [{ redis: { url, bogus: 1 } } as never, /"redis\.bogus": 1/],
@@ -159,17 +173,17 @@ describe('CacheModule', () => {
 
     it('forRoot refuses each at startup, naming the option', async () => {
       for (const [options, message] of examples()) {
-        const startup = async () => compile([CacheModule.forRoot(options)]);
-        await expect(startup(), message.source).rejects.toThrow(message);
+        expect(await startup(() => [CacheModule.forRoot(options)])).toMatch(message);
       }
     });
 
     it('forRootAsync refuses a misspelled nested option at startup', async () => {
+      const redis = { urll: 'redis://cache:6379', port: closedPort };
       const misspelled = CacheModule.forRootAsync({
-        useFactory: () => ({ store: 'redis', redis: { urll: 'redis://cache:6379' } }) as never,
+        useFactory: () => ({ store: 'redis', redis }) as never,
       });
-      await expect(compile([misspelled])).rejects.toThrow(
-        /Invalid cache option "redis\.urll": "redis:\/\/cache:6379"\. Unknown option; did you mean 'url'\?/,
+      expect(await startup(() => [misspelled])).toBe(
+        `Invalid cache option "redis.urll": "redis://cache:6379". Unknown option; did you mean 'url'?`,
       );
     });
 
@@ -183,8 +197,8 @@ describe('CacheModule', () => {
         }
         const fromFactory = CacheModule.forRootAsync({ useFactory: async () => options });
         const fromClass = CacheModule.forRootAsync({ useClass: BadOptions });
-        await expect(compile([fromFactory]), message.source).rejects.toThrow(message);
-        await expect(compile([fromClass]), message.source).rejects.toThrow(message);
+        expect(await startup(() => [fromFactory])).toMatch(message);
+        expect(await startup(() => [fromClass])).toMatch(message);
       }
     });
 

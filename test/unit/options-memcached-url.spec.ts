@@ -5,6 +5,13 @@ import { validateOptions } from '../../lib/options/validate-options.js';
 const resolve = (url: unknown, extra: Record<string, unknown> = {}) =>
   validateOptions({ memcached: { url, ...extra } as never });
 
+/** What the memcached driver gets for `url`. */
+function settings(url: string, extra: Record<string, unknown> = {}) {
+  const resolved = resolve(url, extra);
+  if (resolved.store !== 'memcached') throw new Error(`store ${String(resolved.store)}`);
+  return resolved.memcached;
+}
+
 describe('memcached.url', () => {
   it('reads memcached://h1:p1,h2:p2 as a pool of those servers, in order', () => {
     expect(resolve('memcached://10.0.0.1:11311,cache-2:11312')).toMatchObject({
@@ -19,7 +26,7 @@ describe('memcached.url', () => {
   });
 
   it('gives a server without a port 11211, and keeps weights and IPv6 hosts', () => {
-    expect(resolve('memcached://cache-1,[::1]:11312:3/').memcached).toMatchObject({
+    expect(settings('memcached://cache-1,[::1]:11312:3/')).toMatchObject({
       servers: [
         { host: 'cache-1', port: 11211, weight: 1 },
         { host: '::1', port: 11312, weight: 3 },
@@ -28,7 +35,7 @@ describe('memcached.url', () => {
   });
 
   it('decodes user:password@ into the SASL credentials of every server', () => {
-    expect(resolve('memcached://app:p%40ss%3Aw@h1:1,h2:2').memcached).toMatchObject({
+    expect(settings('memcached://app:p%40ss%3Aw@h1:1,h2:2')).toMatchObject({
       servers: [
         { host: 'h1', port: 1 },
         { host: 'h2', port: 2 },
@@ -39,7 +46,7 @@ describe('memcached.url', () => {
   });
 
   it('takes username/password beside a URL without credentials', () => {
-    expect(resolve('memcached://h1:1', { username: 'u', password: 'p' }).memcached).toMatchObject({
+    expect(settings('memcached://h1:1', { username: 'u', password: 'p' })).toMatchObject({
       username: 'u',
       password: 'p',
     });
