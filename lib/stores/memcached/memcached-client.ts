@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import memjs, { type Client } from 'memjs';
 import { CACHE_DEFAULTS } from '../../options/cache-defaults.js';
+import { definedOnly } from '../../options/option-checks.js';
 import type { MemcachedSettings } from '../../options/resolved-options.js';
 import { ketamaLabel } from './ketama-ring.js';
 import { MemcachedConnection } from './memcached-connection.js';
@@ -32,10 +33,9 @@ const SILENT_LOGGER = { log: (): void => undefined };
 /** `connection` with the defaults (`CACHE_DEFAULTS.memcached`) filled in; it is not checked again. */
 export function withMemcachedDefaults(connection: MemcachedStoreConnection): MemcachedSettings {
   const { servers = [], ...settings } = connection;
-  const given = Object.entries(settings).filter(([, value]) => value !== undefined);
   return {
     ...CACHE_DEFAULTS.memcached,
-    ...(Object.fromEntries(given) as Partial<MemcachedSettings>),
+    ...(definedOnly(settings) as Partial<MemcachedSettings>),
     servers: servers.map(withServerDefaults),
   };
 }
