@@ -33,7 +33,3 @@ export function getCacheStoreToken(name?: string): symbol | string {
 
 /** Injection token of the store driver (`CacheStore`) a module instance uses. */
 export const CACHE_STORE = Symbol('nestjs-distributed-cache:store');
-
-export const DEFAULT_KEY_PREFIX = 'cache:';
-export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
-export const DEFAULT_READ_RETRIES = 1;

@@ -1,6 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { getCacheToken } from './cache.constants.js';
+import { DEFAULT_CACHE_NAME, getCacheToken } from './cache.constants.js';
 import { DistributedCacheClient } from './client/distributed-cache.client.js';
 import { SafeStore } from './client/safe-store.js';
 import { CacheInterceptionService } from './interception/cache-interception.service.js';
@@ -25,7 +25,9 @@ export function cacheProviders(name: string, optionsToken: string | symbol): Pro
   return [
     {
       provide: RESOLVED_OPTIONS,
-      useFactory: (options?: CacheModuleOptions) => validateOptions(options),
+      // `name` is a module extra, which Nest strips from the options: it decides the default keyPrefix.
+      useFactory: (options?: CacheModuleOptions) =>
+        validateOptions(name === DEFAULT_CACHE_NAME ? options : { ...options, name }),
       inject: [optionsToken],
     },
     {

@@ -28,5 +28,12 @@ export type { CacheStore, StoreEntry } from './stores/cache-store.interface.js';
 export { MemoryStore } from './stores/memory.store.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.store.js';
 export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.store.js';
+export type { MemcachedStoreConnection } from './stores/memcached/memcached-client.js';
+export type { MemcachedServer } from './stores/memcached/server-address.js';
+export type {
+  MemcachedSettings,
+  MemorySettings,
+  RedisSettings,
+} from './options/resolved-options.js';
 export { jsonSerializer } from './serialization/json.serializer.js';
 export { toTtlMs } from './utils/ttl.js';

@@ -20,19 +20,26 @@ export interface MemoryStoreOptions {
    * @default 10000
    */
   maxEntries?: number;
-  /** Most bytes held (keys and serialized values, counted as UTF-16 code units × 2). Unbounded when unset. */
+  /**
+   * Most bytes held (keys and serialized values, counted as UTF-16 code units × 2). Unbounded
+   * when unset.
+   */
   maxSize?: number;
 }
 
 export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. Not with `host`/`port`. */
   url?: string;
+  /** Instead of `url`. */
   host?: string;
+  /** Instead of `url`: 1 to 65535. */
   port?: number;
+  /** ACL user (Redis 6+). */
   username?: string;
   password?: string;
+  /** Database number (standalone and Sentinel; a Cluster has only database 0). */
   db?: number;
-  /** `true` or Node `tls.connect` options. */
+  /** `true`, or Node `tls.connect` options (`{ ca, cert, key, servername, … }`); `false`: plain TCP. */
   tls?: boolean | RedisOptions['tls'];
   /**
    * Redis Cluster: the seed nodes (any few masters or replicas), plus any ioredis ClusterOptions.
@@ -53,8 +60,8 @@ export interface RedisConnectionOptions {
   sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string } & RedisOptions;
   /**
    * An ioredis client (standalone or Cluster) you already have. It is used as is and not closed by
-   * the module; every other option here is ignored. Each cache command on it is still held to
-   * `commandTimeout` (a timer per command; your own commands on it are left alone).
+   * the module; no other `redis` option may be given beside it. Each cache command on it is still
+   * held to `commandTimeout` (a timer per command; your own commands on it are left alone).
    */
   client?: Redis | Cluster;
   /** Extra ioredis options, applied last (the module's fail-fast defaults can be overridden here). */
@@ -63,16 +70,24 @@ export interface RedisConnectionOptions {
 
 export interface MemcachedConnectionOptions {
   /**
+   * The pool as one string, like `redis.url`: `memcached://[user:password@]host[:port][,host[:port]…]`
+   * (port 11211 when left out; user and password URL-encoded). Instead of `servers`.
+   * @example 'memcached://app:s3cret@10.0.0.1:11211,10.0.0.2:11211'
+   */
+  url?: string;
+  /**
    * The pool: `'host:port'` or `'host:port:weight'` (twemproxy's form), one or many. Keys are
    * placed on a ketama ring compatible with libmemcached (`KETAMA_WEIGHTED`) and twemproxy
    * (`distribution: ketama`, `hash: md5`), so clients in other languages agree on where each key
    * lives. A weight is a whole number ≥ 1 (default 1): a server's share of the keys is its weight
-   * over the total. IPv6 hosts in brackets: `'[::1]:11211'`.
+   * over the total. IPv6 hosts in brackets: `'[::1]:11211'`. No credentials in an entry: give
+   * `username` and `password` (or put them in `url`).
    * @example ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211:2']
    */
   servers?: string[];
-  /** SASL PLAIN credentials. */
+  /** SASL PLAIN user, for every server of the pool. */
   username?: string;
+  /** SASL PLAIN password, for every server of the pool. */
   password?: string;
   /**
    * The server's item-size limit in bytes: a bigger value is not stored (`set` answers `false`).
@@ -109,20 +124,31 @@ export interface MemcachedConnectionOptions {
   retryEjectedAfterMs?: number;
   /**
    * A memjs client you already have. Used as is (its own server selection included) and not
-   * closed by the module. Each cache call on it is still held to `commandTimeout`.
+   * closed by the module; not with `url`, `servers`, `username` or `password`. Each cache call on
+   * it is still held to `commandTimeout`.
    */
   client?: MemjsClient;
 }
 
 export interface CacheModuleOptions {
   /**
+   * A named cache, injected with `@InjectCache(name)` and chosen by `cache: name` on the
+   * decorators; without it, the default cache (`CacheClient`). A non-empty string without spaces.
+   * @example 'sessions'
+   */
+  name?: string;
+  /**
    * Which backend holds the cache. Without it: `redis` when `redis` is given, `memcached` when
-   * `memcached` is given, otherwise the in-process memory store.
+   * `memcached` is given, otherwise the in-process memory store. Only the section of the chosen
+   * store may be given (`redis` beside `store: 'memory'` is refused).
    * @default 'memory'
    */
   store?: StoreName | CacheStore;
+  /** With `store: 'redis'`. */
   redis?: RedisConnectionOptions;
+  /** With `store: 'memcached'`. */
   memcached?: MemcachedConnectionOptions;
+  /** With `store: 'memory'`. */
   memory?: MemoryStoreOptions;
   /**
    * Default time to live of an entry. `0` means no expiry.
@@ -130,7 +156,8 @@ export interface CacheModuleOptions {
    */
   ttl?: Ttl;
   /**
-   * Namespace put in front of every physical key; `clear()` removes this namespace only.
+   * Namespace put in front of every physical key; `clear()` removes this namespace only. A named
+   * cache's default is `'cache:<name>:'`.
    * @default 'cache:'
    */
   keyPrefix?: string;
@@ -149,9 +176,22 @@ export interface CacheModuleOptions {
    * @default 1
    */
   readRetries?: number;
-  /** How values become strings. JSON by default. */
+  /**
+   * How values become strings.
+   * @default jsonSerializer
+   */
   serializer?: CacheSerializer;
-  /** Make `CacheClient` injectable everywhere without importing the module again. */
+  /**
+   * `true`: every hit is a fresh copy, so a caller mutating what it read never changes what
+   * others read. `false`: hits share the stored object, deep-frozen (faster; a mutation throws).
+   * @default true
+   */
+  clone?: boolean;
+  /**
+   * Make `CacheClient` injectable everywhere without importing the module again. Give it to
+   * `forRoot({ isGlobal })` or `forRootAsync({ isGlobal, useFactory })`, not in a factory's result.
+   * @default false
+   */
   isGlobal?: boolean;
 }
 

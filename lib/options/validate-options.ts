@@ -1,95 +1,131 @@
-import {
-  DEFAULT_COMMAND_TIMEOUT_MS,
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_READ_RETRIES,
-} from '../cache.constants.js';
-import { CacheOptionsError } from '../errors.js';
 import type {
   CacheModuleOptions,
   CacheSerializer,
-  MemcachedConnectionOptions,
   MemoryStoreOptions,
-  RedisConnectionOptions,
   StoreName,
 } from '../interfaces/cache-module-options.interface.js';
-import { jsonSerializer } from '../serialization/json.serializer.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
-import { parseServerAddress } from '../stores/memcached/server-address.js';
 import { toTtlMs } from '../utils/ttl.js';
+import { CACHE_DEFAULTS, defaultKeyPrefix } from './cache-defaults.js';
+import {
+  definedOnly,
+  flag,
+  optionError,
+  positiveNumber,
+  section,
+  wholeNumber,
+  type OptionBag,
+} from './option-checks.js';
+import type { MemorySettings, ResolvedCacheOptions, StoreSettings } from './resolved-options.js';
+import { refuseUnknownKeys } from './unknown-keys.js';
+import { resolveMemcached } from './validate-memcached.js';
+import { resolveRedis } from './validate-redis.js';
 
-/** Options after validation: defaults applied, TTL in milliseconds. */
-export interface ResolvedCacheOptions {
-  store: StoreName | CacheStore;
-  redis: RedisConnectionOptions;
-  memcached: MemcachedConnectionOptions;
-  memory: MemoryStoreOptions;
-  ttlMs: number | undefined;
-  keyPrefix: string;
-  commandTimeout: number;
-  readRetries: number;
-  serializer: CacheSerializer;
-}
+export type { ResolvedCacheOptions } from './resolved-options.js';
 
-const KNOWN = new Set([
-  'store',
-  'redis',
-  'memcached',
-  'memory',
-  'ttl',
-  'keyPrefix',
-  'commandTimeout',
-  'readRetries',
-  'serializer',
-  'isGlobal',
-]);
+const TOP_KEYS = {
+  name: true,
+  store: true,
+  redis: true,
+  memcached: true,
+  memory: true,
+  ttl: true,
+  keyPrefix: true,
+  commandTimeout: true,
+  readRetries: true,
+  serializer: true,
+  clone: true,
+  isGlobal: true,
+} satisfies Record<keyof CacheModuleOptions, true>;
+const MEMORY_KEYS = { maxEntries: true, maxSize: true } satisfies Record<
+  keyof MemoryStoreOptions,
+  true
+>;
 const STORES: readonly StoreName[] = ['memory', 'redis', 'memcached'];
 
-/** Checks every option once, at startup; the error names the option, the value and the fix. */
-export function validateOptions(options: CacheModuleOptions = {}): ResolvedCacheOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new CacheOptionsError(
-      '(options)',
-      options,
-      'Pass an object, or nothing for the memory store.',
-    );
+/**
+ * Checks every option once, at startup, for `forRoot` and `forRootAsync` alike, and resolves them:
+ * defaults applied, TTL in milliseconds, the chosen store's settings ready for its driver. The
+ * error names the option's full path, the value and the fix.
+ */
+export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOptions {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw optionError('(options)', input, 'Pass an object, or nothing for the memory store.');
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
-      throw new CacheOptionsError(
-        key,
-        options[key as keyof CacheModuleOptions],
-        `Unknown option; known options are: ${[...KNOWN].join(', ')}.`,
-      );
-  }
-  const store = storeOf(options);
+  const options = input as OptionBag;
+  refuseUnknownKeys('', options, { keys: new Set(Object.keys(TOP_KEYS)) });
+  if (input.isGlobal !== undefined) checkIsGlobal(input.isGlobal);
+  const name = input.name === undefined ? undefined : checkName(input.name);
+  const keyPrefix = checkKeyPrefix(input.keyPrefix ?? defaultKeyPrefix(name));
+  const { commandTimeout, readRetries, clone } = { ...CACHE_DEFAULTS, ...definedOnly(options) };
   return {
-    store,
-    redis: store === 'redis' ? checkRedis(options.redis) : (options.redis ?? {}),
-    memcached:
-      store === 'memcached' ? checkMemcached(options.memcached) : (options.memcached ?? {}),
-    memory: checkMemory(options.memory ?? {}),
-    ttlMs: toTtlMs(options.ttl, 'option "ttl"'),
-    keyPrefix: checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX),
-    commandTimeout: positive(
-      'commandTimeout',
-      options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    ),
-    readRetries: wholeNumber('readRetries', options.readRetries ?? DEFAULT_READ_RETRIES, 0),
-    serializer: checkSerializer(options.serializer ?? jsonSerializer),
+    ...resolveStore(input, keyPrefix),
+    name,
+    ttlMs: toTtlMs(input.ttl ?? CACHE_DEFAULTS.ttl, 'option "ttl"'),
+    keyPrefix,
+    commandTimeout: positiveNumber('commandTimeout', commandTimeout),
+    readRetries: wholeNumber('readRetries', readRetries, 0),
+    serializer: checkSerializer(input.serializer ?? CACHE_DEFAULTS.serializer),
+    clone: flag('clone', clone),
   };
+}
+
+/**
+ * `isGlobal`: Nest reads it from `forRoot(options)` / `forRootAsync({ isGlobal })` when it defines
+ * the module (`cache.module-definition.ts`), before `validateOptions` runs, and strips it there.
+ */
+export function checkIsGlobal(isGlobal: unknown): boolean {
+  return flag('isGlobal', isGlobal);
+}
+
+function resolveStore(options: CacheModuleOptions, keyPrefix: string): StoreSettings {
+  const store = storeOf(options);
+  refuseOtherSections(options, store);
+  switch (store) {
+    case 'memory':
+      return { store, memory: resolveMemory(options.memory) };
+    case 'redis':
+      return { store, redis: resolveRedis(options.redis) };
+    case 'memcached':
+      return { store, memcached: resolveMemcached(options.memcached, keyPrefix) };
+    default:
+      return { store };
+  }
 }
 
 function storeOf(options: CacheModuleOptions): StoreName | CacheStore {
   const { store } = options;
-  if (store === undefined)
-    return options.redis ? 'redis' : options.memcached ? 'memcached' : 'memory';
+  if (store === undefined) {
+    if (options.redis !== undefined && options.memcached !== undefined) {
+      throw optionError(
+        'store',
+        store,
+        "Both redis and memcached are given: set store to 'redis' or 'memcached' and remove the other section.",
+      );
+    }
+    if (options.redis !== undefined) return 'redis';
+    return options.memcached !== undefined ? 'memcached' : 'memory';
+  }
   if (typeof store === 'string' && (STORES as readonly string[]).includes(store)) return store;
   if (isCacheStore(store)) return store;
-  throw new CacheOptionsError(
+  throw optionError(
     'store',
     store,
     `Use one of ${STORES.map((s) => `'${s}'`).join(', ')}, or a CacheStore object.`,
   );
+}
+
+/** The section of a store that is not the chosen one would be ignored: refuse it instead. */
+function refuseOtherSections(options: CacheModuleOptions, store: StoreName | CacheStore): void {
+  const chosen = typeof store === 'string' ? `'${store}'` : 'your own CacheStore';
+  for (const other of STORES) {
+    if (other === store || options[other] === undefined) continue;
+    throw optionError(
+      other,
+      options[other],
+      `The store is ${chosen}, which does not use the ${other} options: remove them, or set store: '${other}'.`,
+    );
+  }
 }
 
 function isCacheStore(value: unknown): value is CacheStore {
@@ -103,104 +139,28 @@ function isCacheStore(value: unknown): value is CacheStore {
   );
 }
 
-function checkRedis(redis: RedisConnectionOptions | undefined): RedisConnectionOptions {
-  if (!redis || typeof redis !== 'object') {
-    throw new CacheOptionsError(
-      'redis',
-      redis,
-      "store 'redis' needs redis: { url } (or host/port, cluster, sentinel, client).",
-    );
-  }
-  if (redis.url !== undefined) checkUrl('redis.url', redis.url, ['redis:', 'rediss:']);
-  if (redis.port !== undefined) port('redis.port', redis.port);
-  if (redis.db !== undefined) wholeNumber('redis.db', redis.db, 0);
-  if (
-    redis.cluster !== undefined &&
-    !(Array.isArray(redis.cluster.nodes) && redis.cluster.nodes.length > 0)
-  ) {
-    throw new CacheOptionsError(
-      'redis.cluster.nodes',
-      redis.cluster.nodes,
-      'List at least one node: [{ host, port }].',
-    );
-  }
-  if (redis.sentinel !== undefined) {
-    const { sentinels, name } = redis.sentinel;
-    if (!Array.isArray(sentinels) || sentinels.length === 0)
-      throw new CacheOptionsError(
-        'redis.sentinel.sentinels',
-        sentinels,
-        'List at least one sentinel: [{ host, port }].',
-      );
-    if (typeof name !== 'string' || !name)
-      throw new CacheOptionsError(
-        'redis.sentinel.name',
-        name,
-        'Give the name of the master the sentinels monitor.',
-      );
-  }
-  return redis;
+function resolveMemory(value: unknown = {}): MemorySettings {
+  const memory = section('memory', value, '{ maxEntries: 10000 }');
+  refuseUnknownKeys('memory', memory, { keys: new Set(Object.keys(MEMORY_KEYS)) });
+  const { maxEntries = CACHE_DEFAULTS.memory.maxEntries, maxSize } = definedOnly(memory);
+  return {
+    maxEntries: wholeNumber('memory.maxEntries', maxEntries, 1),
+    ...(maxSize === undefined ? {} : { maxSize: wholeNumber('memory.maxSize', maxSize, 1) }),
+  };
 }
 
-function checkMemcached(
-  memcached: MemcachedConnectionOptions | undefined,
-): MemcachedConnectionOptions {
-  if (memcached?.client) return memcached;
-  const servers = memcached?.servers;
-  if (!Array.isArray(servers) || servers.length === 0) {
-    throw new CacheOptionsError(
-      'memcached.servers',
-      servers,
-      "List at least one server: ['host:port', ...] or ['host:port:weight', ...].",
-    );
-  }
-  servers.forEach((server, i) => checkServer(`memcached.servers[${i}]`, server));
-  const { maxValueSize, ejectAfterFailures, retryEjectedAfterMs } = memcached!;
-  if (maxValueSize !== undefined) positive('memcached.maxValueSize', maxValueSize);
-  if (ejectAfterFailures !== undefined)
-    wholeNumber('memcached.ejectAfterFailures', ejectAfterFailures, 0);
-  if (retryEjectedAfterMs !== undefined)
-    positive('memcached.retryEjectedAfterMs', retryEjectedAfterMs);
-  return memcached!;
-}
-
-/** `host:port` or `host:port:weight` (port 1–65535, weight a whole number ≥ 1). */
-function checkServer(option: string, server: unknown) {
-  const parsed = parseServerAddress(server);
-  if (parsed?.hasPort && !(server as string).includes('@')) return;
-  throw new CacheOptionsError(
-    option,
-    server,
-    "Use 'host:port' or 'host:port:weight' with a port from 1 to 65535 and a whole-number weight of at least 1, for example '127.0.0.1:11211' or '127.0.0.1:11212:2'.",
+export function checkName(name: unknown): string {
+  if (typeof name === 'string' && /^[^\s\p{Cc}]+$/u.test(name)) return name;
+  throw optionError(
+    'name',
+    name,
+    "Use a non-empty name without spaces, such as 'sessions' (or leave it out for the default cache).",
   );
-}
-
-function checkMemory(memory: MemoryStoreOptions): MemoryStoreOptions {
-  if (memory.maxEntries !== undefined) wholeNumber('memory.maxEntries', memory.maxEntries, 1);
-  if (memory.maxSize !== undefined) wholeNumber('memory.maxSize', memory.maxSize, 1);
-  return memory;
-}
-
-function checkUrl(option: string, url: unknown, protocols: string[]) {
-  let parsed: URL | undefined;
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || !protocols.includes(parsed.protocol) || !parsed.hostname) {
-    throw new CacheOptionsError(
-      option,
-      url,
-      `Use ${protocols.map((p) => `${p}//host:port`).join(' or ')}.`,
-    );
-  }
-  if (parsed.port) port(option, Number(parsed.port));
 }
 
 function checkKeyPrefix(prefix: unknown): string {
   if (typeof prefix === 'string' && prefix.length > 0) return prefix;
-  throw new CacheOptionsError(
+  throw optionError(
     'keyPrefix',
     prefix,
     "Use a non-empty string such as 'cache:'; clear() removes exactly this namespace.",
@@ -210,33 +170,9 @@ function checkKeyPrefix(prefix: unknown): string {
 function checkSerializer(serializer: CacheSerializer): CacheSerializer {
   if (typeof serializer?.serialize === 'function' && typeof serializer.deserialize === 'function')
     return serializer;
-  throw new CacheOptionsError(
+  throw optionError(
     'serializer',
     serializer,
     'Give an object with serialize(value) and deserialize(text).',
-  );
-}
-
-function port(option: string, value: unknown): number {
-  return wholeNumber(option, value, 1, 65535);
-}
-
-function positive(option: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  throw new CacheOptionsError(option, value, 'Use a number greater than 0.');
-}
-
-function wholeNumber(
-  option: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max)
-    return value as number;
-  throw new CacheOptionsError(
-    option,
-    value,
-    `Use a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}.`,
   );
 }

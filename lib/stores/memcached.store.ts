@@ -1,14 +1,15 @@
 import type { Client } from 'memjs';
 import { CacheOptionsError, CacheTimeoutError, CacheValueTooLargeError } from '../errors.js';
-import type { MemcachedConnectionOptions } from '../interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import { toMemcachedExpiry } from './memcached/expiry.js';
-import { assertKeyPrefix, namespaceKey, physicalKey } from './memcached/key-mapper.js';
+import { namespaceKey, physicalKey } from './memcached/key-mapper.js';
 import {
   createMemcachedClient,
-  resolveMemcachedSettings,
+  withMemcachedDefaults,
   type ClosableServer,
   type MemcachedSettings,
+  type MemcachedStoreConnection,
 } from './memcached/memcached-client.js';
 import { translateMemjsError } from './memcached/memcached-errors.js';
 import { getEach, getFromServer } from './memcached/multi-get.js';
@@ -18,15 +19,24 @@ import { getFromOne, storeIfUnchanged } from './memcached/server-commands.js';
 import { serverIndexOf, type KetamaServerSelector } from './memcached/server-selection.js';
 import { withDeadline } from '../utils/deadline.js';
 
-export { MEMCACHED_STORE_DEFAULTS } from './memcached/memcached-client.js';
-
+/**
+ * Settings as `CacheModule` resolves them; the store trusts them (`CacheModule` checks its
+ * options at startup). Left out: the defaults of `CacheModuleOptions`.
+ */
 export interface MemcachedStoreOptions {
-  /** Put in front of every key on the server; `clear()` empties this namespace only. */
-  keyPrefix: string;
-  /** Longest time, in milliseconds, one request may wait for its answer before it rejects. */
-  commandTimeout: number;
-  /** Which servers (and credentials), or a memjs client to use as is. */
-  connection: MemcachedConnectionOptions;
+  /**
+   * Put in front of every key on the server; `clear()` empties this namespace only. At most 160
+   * bytes, without spaces or control characters.
+   * @default 'cache:'
+   */
+  keyPrefix?: string;
+  /**
+   * Longest time, in milliseconds, one request may wait for its answer before it rejects.
+   * @default 250
+   */
+  commandTimeout?: number;
+  /** Which servers (`[{ host, port?, weight? }]`) and credentials, or a memjs client to use as is. */
+  connection: MemcachedStoreConnection;
 }
 
 /**
@@ -73,22 +83,15 @@ export class MemcachedStore implements CacheStore {
   private closing?: Promise<void>;
 
   constructor(options: MemcachedStoreOptions) {
-    const { keyPrefix, commandTimeout, connection } = options;
-    assertKeyPrefix(keyPrefix);
-    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
-      throw new CacheOptionsError(
-        'commandTimeout',
-        commandTimeout,
-        'Use a number of milliseconds > 0.',
-      );
-    }
+    const { keyPrefix = CACHE_DEFAULTS.keyPrefix, connection } = options;
+    const { commandTimeout = CACHE_DEFAULTS.commandTimeout } = options;
     this.prefix = keyPrefix;
     this.commandTimeout = commandTimeout;
-    this.settings = resolveMemcachedSettings(connection ?? {});
-    const { client, owned, selector, timesEachCall, multiGet } = createMemcachedClient(
-      connection ?? {},
-      { ...this.settings, commandTimeout },
-    );
+    this.settings = withMemcachedDefaults(connection);
+    const { client, owned, selector, timesEachCall, multiGet } = createMemcachedClient({
+      ...this.settings,
+      commandTimeout,
+    });
     this.client = client;
     this.owned = owned;
     this.timesEachCall = timesEachCall;

@@ -1,8 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { MemoryStoreOptions } from '../interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
+import type { MemorySettings } from '../options/resolved-options.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
-
-export const MEMORY_STORE_DEFAULTS = { maxEntries: 10_000 } as const;
 
 /**
  * In-process store on `lru-cache`, bounded by entry count and optionally by size. It holds the
@@ -16,8 +15,9 @@ export class MemoryStore implements CacheStore {
   readonly maxEntries: number;
   private readonly lru: LRUCache<string, string>;
 
-  constructor(options: MemoryStoreOptions = {}) {
-    const { maxEntries = MEMORY_STORE_DEFAULTS.maxEntries, maxSize } = options;
+  /** Trusts `options` (`CacheModule` checks its own at startup); left out: the module's defaults. */
+  constructor(options: Partial<MemorySettings> = {}) {
+    const { maxEntries = CACHE_DEFAULTS.memory.maxEntries, maxSize } = options;
     this.maxEntries = maxEntries;
     this.lru = new LRUCache<string, string>({
       max: maxEntries,

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
-import type { RedisConnectionOptions } from '../interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
+import type { RedisSettings } from '../options/resolved-options.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import {
   closeClient,
@@ -13,16 +14,27 @@ import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
 
+/**
+ * Settings as `CacheModule` resolves them; the store trusts them (`CacheModule` checks its
+ * options at startup). Left out: the defaults of `CacheModuleOptions`.
+ */
 export interface RedisStoreOptions {
   /**
    * Put in front of every key on the server, then `|` (`cache:` → `cache:|user:1`); `clear()`
    * removes this namespace only. May not contain `|`.
+   * @default 'cache:'
    */
-  keyPrefix: string;
-  /** Longest time, in milliseconds, one command may take before it rejects. */
-  commandTimeout: number;
-  /** Where the server is (URL, host/port, Sentinel, Cluster) or an ioredis client to use as is. */
-  connection: RedisConnectionOptions;
+  keyPrefix?: string;
+  /**
+   * Longest time, in milliseconds, one command may take before it rejects.
+   * @default 250
+   */
+  commandTimeout?: number;
+  /**
+   * Where the server is (URL, host/port, Sentinel, Cluster) or an ioredis client to use as is;
+   * `tls` is `{}` or Node `tls.connect` options.
+   */
+  connection: RedisSettings;
   /**
    * Debug hook: connection-level errors of a client this store created (refused connections,
    * resets; repeated on every reconnection attempt while the server is down). Ioredis's own
@@ -75,14 +87,8 @@ export class RedisStore implements CacheStore {
   private closing?: Promise<void>;
 
   constructor(options: RedisStoreOptions) {
-    const { keyPrefix, commandTimeout, connection, onConnectionError } = options;
-    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
-      throw new CacheOptionsError(
-        'commandTimeout',
-        commandTimeout,
-        'Use a number of milliseconds > 0.',
-      );
-    }
+    const { keyPrefix = CACHE_DEFAULTS.keyPrefix, connection, onConnectionError } = options;
+    const { commandTimeout = CACHE_DEFAULTS.commandTimeout } = options;
     this.head = keyHead(keyPrefix);
     const { client, owned, connectTimeout } = createRedisConnection(connection);
     this.client = client;

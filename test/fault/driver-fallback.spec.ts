@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheTimeoutError } from '../../lib/index.js';
+import { resolveMemcached } from '../../lib/options/validate-memcached.js';
 import { MemcachedStore } from '../../lib/stores/memcached.store.js';
 import { RedisStore } from '../../lib/stores/redis.store.js';
 import { freshPrefix } from '../support/cache-app.js';
@@ -100,10 +101,11 @@ describe('when a driver’s internals are not as tested, the store falls back to
     });
 
     it("warns once, naming memjs, connects with memjs's own Server, and still holds every call to commandTimeout", async () => {
+      const keyPrefix = freshPrefix();
       const store = new MemcachedStore({
-        keyPrefix: freshPrefix(),
+        keyPrefix,
         commandTimeout: COMMAND_TIMEOUT,
-        connection: { servers: [server.address] },
+        connection: resolveMemcached({ servers: [server.address] }, keyPrefix),
       });
       try {
         expect(warn).toHaveBeenCalledTimes(1);

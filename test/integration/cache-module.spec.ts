@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CACHE_STORE,
   Cacheable,
@@ -18,6 +18,7 @@ import {
   MemoryStore,
   type CacheModuleOptions,
 } from '../../lib/index.js';
+import { freePort } from '../support/servers.js';
 
 @Injectable()
 class CacheSettings {
@@ -62,6 +63,16 @@ async function compile(imports: unknown[], providers: unknown[] = []) {
   await module.init();
   closers.push(() => module.close());
   return module;
+}
+
+/** How startup ended: the error's message, or 'started' (never a module to pretty-print). */
+async function startup(imports: () => unknown[]): Promise<string> {
+  try {
+    await compile(imports());
+    return 'started';
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 describe('CacheModule', () => {
@@ -133,6 +144,72 @@ describe('CacheModule', () => {
     for (const [options, message] of cases) {
       await expect(compile([CacheModule.forRoot(options)])).rejects.toThrow(message);
     }
+  });
+
+  describe('nested options, through forRoot and forRootAsync alike', () => {
+    let closedPort: number;
+    beforeAll(async () => {
+      closedPort = await freePort();
+    });
+    const examples = (): Array<[CacheModuleOptions, RegExp]> => {
+      const url = `redis://127.0.0.1:${closedPort}`;
+      const servers = [`127.0.0.1:${closedPort}`];
+      return [
+        // The port only keeps a regression from reaching a Redis on localhost:6379.
+        [
+          { redis: { urll: 'redis://cache:6379', port: closedPort } } as never,
+          /"redis\.urll".*did you mean 'url'\?/,
+        ],
+        [{ memory: { maxEntriess: 5 } } as never, /"memory\.maxEntriess": 5.*did you mean/],
+        [{ memory: 'big' } as never, /"memory": "big"/],
+        [{ redis: { url, bogus: 1 } } as never, /"redis\.bogus": 1/],
+        [{ redis: { url, tls: 'yes' } } as never, /"redis\.tls": "yes"/],
+        [{ redis: { host: 42, port: closedPort } } as never, /"redis\.host": 42/],
+        [{ memcached: { servers, bogus: 1 } } as never, /"memcached\.bogus": 1/],
+        [{ store: 'memory', redis: { url } }, /"redis".*The store is 'memory'/],
+        [{ isGlobal: 'yes' } as never, /"isGlobal": "yes"/],
+      ];
+    };
+
+    it('forRoot refuses each at startup, naming the option', async () => {
+      for (const [options, message] of examples()) {
+        expect(await startup(() => [CacheModule.forRoot(options)])).toMatch(message);
+      }
+    });
+
+    it('forRootAsync refuses a misspelled nested option at startup', async () => {
+      const redis = { urll: 'redis://cache:6379', port: closedPort };
+      const misspelled = CacheModule.forRootAsync({
+        useFactory: () => ({ store: 'redis', redis }) as never,
+      });
+      expect(await startup(() => [misspelled])).toBe(
+        `Invalid cache option "redis.urll": "redis://cache:6379". Unknown option; did you mean 'url'?`,
+      );
+    });
+
+    it('forRootAsync refuses each, from useFactory and from useClass', async () => {
+      for (const [options, message] of examples()) {
+        @Injectable()
+        class BadOptions {
+          createCacheOptions() {
+            return options;
+          }
+        }
+        const fromFactory = CacheModule.forRootAsync({ useFactory: async () => options });
+        const fromClass = CacheModule.forRootAsync({ useClass: BadOptions });
+        expect(await startup(() => [fromFactory])).toMatch(message);
+        expect(await startup(() => [fromClass])).toMatch(message);
+      }
+    });
+
+    it("refuses isGlobal: 'yes' given to forRoot or forRootAsync itself", () => {
+      expect(() => CacheModule.forRoot({ isGlobal: 'yes' as never })).toThrow(
+        /"isGlobal": "yes"\. Use true or false\./,
+      );
+      expect(() =>
+        CacheModule.forRootAsync({ isGlobal: 'yes' as never, useFactory: () => ({}) }),
+      ).toThrow(/"isGlobal": "yes"/);
+    });
   });
 
   it('fails startup when a decorator has a bad TTL, naming the method', async () => {

@@ -29,7 +29,7 @@ describe('memcached pool on a ketama ring (three real servers)', () => {
     const store = new MemcachedStore({
       keyPrefix,
       commandTimeout: 1000,
-      connection: { servers: addresses, namespaceRefreshMs: 60_000 },
+      connection: { servers, namespaceRefreshMs: 60_000 },
     });
     stores.push(store);
     return store;

@@ -11,6 +11,8 @@ import {
   CacheValueTooLargeError,
 } from '../../lib/index.js';
 import type { MemcachedConnectionOptions } from '../../lib/interfaces/cache-module-options.interface.js';
+import { resolveMemcached } from '../../lib/options/validate-memcached.js';
+import { validateOptions } from '../../lib/options/validate-options.js';
 import { MemcachedStore } from '../../lib/stores/memcached.store.js';
 import { toMemcachedExpiry } from '../../lib/stores/memcached/expiry.js';
 import {
@@ -89,7 +91,7 @@ describeStoreContract('memcached (one server)', async () => {
       new MemcachedStore({
         keyPrefix,
         commandTimeout: 1000,
-        connection: { servers: [server.address] },
+        connection: { servers: [server] },
       }),
     teardown: () => server.stop(),
   };
@@ -97,10 +99,9 @@ describeStoreContract('memcached (one server)', async () => {
 
 describeStoreContract('memcached (two-server pool)', async () => {
   const servers = await Promise.all([startMemcached(), startMemcached()]);
-  const addresses = servers.map((server) => server.address);
   return {
     create: (keyPrefix) =>
-      new MemcachedStore({ keyPrefix, commandTimeout: 1000, connection: { servers: addresses } }),
+      new MemcachedStore({ keyPrefix, commandTimeout: 1000, connection: { servers } }),
     teardown: async () => void (await Promise.all(servers.map((server) => server.stop()))),
   };
 });
@@ -118,7 +119,7 @@ describe('MemcachedStore', () => {
     const store = new MemcachedStore({
       keyPrefix,
       commandTimeout,
-      connection: { servers: [server.address], ...connection },
+      connection: resolveMemcached({ servers: [server.address], ...connection }, keyPrefix),
     });
     opened.push(store);
     return store;
@@ -185,14 +186,14 @@ describe('MemcachedStore', () => {
       }
     });
 
-    it('refuses a keyPrefix or servers memcached cannot use, naming the option', () => {
+    it('refuses at startup a keyPrefix or servers memcached cannot use, naming the option', () => {
       const servers = [server.address];
-      const create = (keyPrefix: string, connection: MemcachedConnectionOptions) =>
-        new MemcachedStore({ keyPrefix, commandTimeout: 100, connection });
+      const create = (keyPrefix: string, memcached: MemcachedConnectionOptions) =>
+        validateOptions({ store: 'memcached', keyPrefix, memcached });
       expect(() => create('has space:', { servers })).toThrow(/"keyPrefix"/);
       expect(() => create('p'.repeat(200), { servers })).toThrow(/"keyPrefix"/);
       expect(() => create('p:', { servers: [] })).toThrow(/"memcached.servers"/);
-      expect(() => create('p:', { servers: ['host:port'] })).toThrow(/"memcached.servers"/);
+      expect(() => create('p:', { servers: ['host:port'] })).toThrow(/"memcached.servers\[0\]"/);
     });
   });
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheTimeoutError } from '../../lib/index.js';
-import type { RedisConnectionOptions } from '../../lib/interfaces/cache-module-options.interface.js';
+import type { RedisSettings } from '../../lib/options/resolved-options.js';
 import { RedisStore } from '../../lib/stores/redis.store.js';
 import { inspectRedis } from '../support/redis-cli.js';
 import { freePort, startRedis, type RedisServer } from '../support/servers.js';
@@ -41,7 +41,7 @@ function useServer() {
     server: undefined as unknown as RedisServer,
     inspector: undefined as unknown as Redis,
     stores: [] as RedisStore[],
-    open(keyPrefix: string, connection?: RedisConnectionOptions, commandTimeout = COMMAND_TIMEOUT) {
+    open(keyPrefix: string, connection?: RedisSettings, commandTimeout = COMMAND_TIMEOUT) {
       const store = new RedisStore({
         keyPrefix,
         commandTimeout,

@@ -253,11 +253,7 @@ describe('ketama ring', () => {
         port: 11212,
         weight: 2,
       });
-      expect(parseServerAddress('u:p@h:1')).toMatchObject({
-        host: 'h',
-        username: 'u',
-        password: 'p',
-      });
+      expect(parseServerAddress('u:p@h:1')).toBeUndefined();
     });
 
     it.each([

@@ -1,29 +1,25 @@
 import { Logger } from '@nestjs/common';
 import memjs, { type Client } from 'memjs';
-import { CacheOptionsError } from '../../errors.js';
-import type { MemcachedConnectionOptions } from '../../interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from '../../options/cache-defaults.js';
+import { definedOnly } from '../../options/option-checks.js';
+import type { MemcachedSettings } from '../../options/resolved-options.js';
 import { ketamaLabel } from './ketama-ring.js';
 import { MemcachedConnection } from './memcached-connection.js';
 import { checkMemjs } from './memjs-internals.js';
 import { PublicApiServer } from './public-api-server.js';
-import { parseServerAddress, type MemcachedServerAddress } from './server-address.js';
+import {
+  withServerDefaults,
+  type MemcachedServer,
+  type MemcachedServerAddress,
+} from './server-address.js';
 import { KetamaServerSelector, useServerSelector } from './server-selection.js';
 
-export const MEMCACHED_STORE_DEFAULTS = {
-  maxValueSize: 1_048_576,
-  namespaceRefreshMs: 1000,
-  connectTimeout: 1000,
-  ejectAfterFailures: 0,
-  retryEjectedAfterMs: 30_000,
-} as const;
+export type { MemcachedSettings };
 
-export interface MemcachedSettings {
-  maxValueSize: number;
-  namespaceRefreshMs: number;
-  connectTimeout: number;
-  ejectAfterFailures: number;
-  retryEjectedAfterMs: number;
-}
+/** What `MemcachedStore` takes: the settings, any of them left out taking its default. */
+export type MemcachedStoreConnection = Partial<Omit<MemcachedSettings, 'servers'>> & {
+  servers?: readonly MemcachedServer[];
+};
 
 export interface MemcachedClientHandle {
   client: Client;
@@ -49,19 +45,14 @@ export interface ClosableServer {
 /** memjs logs to `console` by default; failures reach the store as rejections instead. */
 const SILENT_LOGGER = { log: (): void => undefined };
 
-export function resolveMemcachedSettings(options: MemcachedConnectionOptions): MemcachedSettings {
-  const settings = { ...MEMCACHED_STORE_DEFAULTS, ...definedOnly(options) };
-  assertNumber('memcached.maxValueSize', settings.maxValueSize, 1, 'an item size in bytes');
-  assertNumber('memcached.namespaceRefreshMs', settings.namespaceRefreshMs, 0, 'milliseconds');
-  assertNumber('memcached.connectTimeout', settings.connectTimeout, 1, 'milliseconds');
-  assertWhole(
-    'memcached.ejectAfterFailures',
-    settings.ejectAfterFailures,
-    0,
-    'failures (0: never)',
-  );
-  assertNumber('memcached.retryEjectedAfterMs', settings.retryEjectedAfterMs, 1, 'milliseconds');
-  return settings;
+/** `connection` with the defaults (`CACHE_DEFAULTS.memcached`) filled in; it is not checked again. */
+export function withMemcachedDefaults(connection: MemcachedStoreConnection): MemcachedSettings {
+  const { servers = [], ...settings } = connection;
+  return {
+    ...CACHE_DEFAULTS.memcached,
+    ...(definedOnly(settings) as Partial<MemcachedSettings>),
+    servers: servers.map(withServerDefaults),
+  };
 }
 
 /**
@@ -72,24 +63,15 @@ export function resolveMemcachedSettings(options: MemcachedConnectionOptions): M
  * `pinnedKeys` never move on an ejection.
  */
 export function createMemcachedClient(
-  connection: MemcachedConnectionOptions,
   settings: MemcachedSettings & { commandTimeout: number },
   pinnedKeys: readonly string[] = [],
 ): MemcachedClientHandle {
-  if (connection.client) {
-    const { server, serverSelection } = checkMemjs(connection.client);
+  if (settings.client) {
+    const { server, serverSelection } = checkMemjs(settings.client);
     const multiGet = server && serverSelection;
-    return { client: connection.client, owned: [], timesEachCall: true, multiGet };
+    return { client: settings.client, owned: [], timesEachCall: true, multiGet };
   }
-  const { servers, username, password } = connection;
-  const addresses = Array.isArray(servers) ? servers.map(parseServerAddress) : [];
-  if (addresses.length === 0 || !addresses.every((address) => address !== undefined)) {
-    throw new CacheOptionsError(
-      'memcached.servers',
-      servers,
-      "Give at least one server as 'host:port' or 'host:port:weight' (or 'user:password@host:port'), or a memjs client as memcached.client.",
-    );
-  }
+  const { servers: addresses, username, password } = settings;
   const serverOptions = {
     username,
     password,
@@ -100,8 +82,7 @@ export function createMemcachedClient(
   const support = checkMemjs();
   const Connection = support.server ? MemcachedConnection : PublicApiServer;
   const owned = addresses.map(
-    ({ host, port, username: user, password: pass }) =>
-      new Connection(host, port, user, pass, { ...serverOptions }),
+    ({ host, port }) => new Connection(host, port, username, password, { ...serverOptions }),
   );
   const client = new memjs.Client(owned, {
     retries: 1,
@@ -141,27 +122,4 @@ function logRingChange(
   ringLog.warn(
     `memcached server ${address} failed ${settings.ejectAfterFailures} times in a row and is off the ring for ${settings.retryEjectedAfterMs} ms (memcached.ejectAfterFailures, memcached.retryEjectedAfterMs); its keys map to the other servers meanwhile.`,
   );
-}
-
-function definedOnly(options: MemcachedConnectionOptions): Partial<MemcachedSettings> {
-  const { maxValueSize, namespaceRefreshMs, connectTimeout } = options;
-  const { ejectAfterFailures, retryEjectedAfterMs } = options;
-  const given = {
-    maxValueSize,
-    namespaceRefreshMs,
-    connectTimeout,
-    ejectAfterFailures,
-    retryEjectedAfterMs,
-  };
-  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-}
-
-function assertNumber(option: string, value: unknown, min: number, unit: string): void {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= min) return;
-  throw new CacheOptionsError(option, value, `Use a number of ${unit}, at least ${min}.`);
-}
-
-function assertWhole(option: string, value: unknown, min: number, unit: string): void {
-  if (Number.isInteger(value) && (value as number) >= min) return;
-  throw new CacheOptionsError(option, value, `Use a whole number of ${unit}, at least ${min}.`);
 }

@@ -1,41 +1,43 @@
-/** One entry of `memcached.servers`, parsed. */
+/** One server of the pool, parsed. */
 export interface MemcachedServerAddress {
   host: string;
   port: number;
   /** Share of the keys, relative to the other servers' weights. */
   weight: number;
-  /** Whether the entry gave a port (memcached's 11211 otherwise). */
-  hasPort: boolean;
-  /** memjs-style credentials in the address (`user:password@host:port`). */
-  username?: string;
-  password?: string;
 }
+
+/** A server as `MemcachedStore` takes it: port 11211 and weight 1 when left out. */
+export type MemcachedServer = Pick<MemcachedServerAddress, 'host'> &
+  Partial<MemcachedServerAddress>;
 
 export const MEMCACHED_DEFAULT_PORT = 11211;
 /** A host name or IPv4 address, or an IPv6 address in brackets. */
 const HOST_PORT_WEIGHT = /^(\[[0-9a-f:.]+\]|[^\s:[\]@,/]+)(?::(\d{1,5})(?::(\d{1,9}))?)?$/i;
 
 /**
- * `[user:password@]host[:port[:weight]]`, the twemproxy `servers:` form (`host:port:weight`) with
- * memjs's optional credentials; IPv6 hosts in brackets. `undefined` when the entry is malformed:
- * a port outside 1–65535 or a weight that is not a whole number ≥ 1.
+ * `host:port[:weight]`, the twemproxy `servers:` form; IPv6 hosts in brackets. Without a port,
+ * `defaultPort` when given, else `undefined`. `undefined` too when the entry is malformed: a port
+ * outside 1–65535, a weight that is not a whole number ≥ 1, credentials (`user:pass@`).
  */
-export function parseServerAddress(address: unknown): MemcachedServerAddress | undefined {
+export function parseServerAddress(
+  address: unknown,
+  defaultPort?: number,
+): MemcachedServerAddress | undefined {
   if (typeof address !== 'string') return undefined;
-  const at = address.lastIndexOf('@');
-  const match = HOST_PORT_WEIGHT.exec(address.slice(at + 1));
+  const match = HOST_PORT_WEIGHT.exec(address);
   if (!match) return undefined;
   const [, bracketed, portText, weightText] = match;
-  const port = portText === undefined ? MEMCACHED_DEFAULT_PORT : Number(portText);
+  const port = portText === undefined ? defaultPort : Number(portText);
   const weight = weightText === undefined ? 1 : Number(weightText);
-  if (port < 1 || port > 65535 || weight < 1) return undefined;
-  const host = bracketed.replace(/^\[(.*)\]$/, '$1');
-  const parsed: MemcachedServerAddress = { host, port, weight, hasPort: portText !== undefined };
-  if (at >= 0) {
-    const credentials = address.slice(0, at);
-    const colon = credentials.indexOf(':');
-    parsed.username = (colon < 0 ? credentials : credentials.slice(0, colon)) || undefined;
-    parsed.password = (colon < 0 ? '' : credentials.slice(colon + 1)) || undefined;
-  }
-  return parsed;
+  if (port === undefined || port < 1 || port > 65535 || weight < 1) return undefined;
+  return { host: bracketed.replace(/^\[(.*)\]$/, '$1'), port, weight };
+}
+
+/** A server given to `MemcachedStore`, with its port and weight. */
+export function withServerDefaults({
+  host,
+  port = MEMCACHED_DEFAULT_PORT,
+  weight = 1,
+}: MemcachedServer): MemcachedServerAddress {
+  return { host, port, weight };
 }

@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { RedisConnectionOptions } from '../../interfaces/cache-module-options.interface.js';
+import { CACHE_DEFAULTS } from '../../options/cache-defaults.js';
+import type { RedisSettings } from '../../options/resolved-options.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -12,17 +13,16 @@ export interface RedisConnection {
   connectTimeout: number;
 }
 
-/** Longest wait for a TCP/TLS connection, and for `ready()` at startup. */
-export const REDIS_CONNECT_TIMEOUT_MS = 1000;
-/** Longest pause between two reconnection attempts: caching resumes this soon after a restart. */
-export const REDIS_MAX_RECONNECT_DELAY_MS = 1000;
+/** Longest wait for a TCP/TLS connection (and for `ready()` at startup), longest reconnect pause. */
+const { connectTimeout: CONNECT_TIMEOUT_MS, maxReconnectDelay } = CACHE_DEFAULTS.redis;
 
 /**
- * Reconnect forever, quickly: 50, 100, 200, 400, 800, then every 1,000 ms, less up to 10 % jitter
- * so that a fleet of app servers does not reconnect in lockstep after a Redis restart.
+ * Reconnect forever, quickly: 50, 100, 200, 400, 800, then every `maxReconnectDelay` (1,000 ms:
+ * caching resumes this soon after a restart), less up to 10 % jitter so that a fleet of app
+ * servers does not reconnect in lockstep after a Redis restart.
  */
 export function reconnectDelay(attempt: number): number {
-  const base = Math.min(50 * 2 ** Math.max(0, attempt - 1), REDIS_MAX_RECONNECT_DELAY_MS);
+  const base = Math.min(50 * 2 ** Math.max(0, attempt - 1), maxReconnectDelay);
   return Math.round(base * (0.9 + Math.random() * 0.1));
 }
 
@@ -38,25 +38,25 @@ export function failFastOptions(): RedisOptions {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
   };
 }
 
 /** Builds the ioredis client `connection` describes; `connection.options` is applied last. */
-export function createRedisConnection(connection: RedisConnectionOptions): RedisConnection {
+export function createRedisConnection(connection: RedisSettings): RedisConnection {
   if (connection.client) {
-    return { client: connection.client, owned: false, connectTimeout: REDIS_CONNECT_TIMEOUT_MS };
+    return { client: connection.client, owned: false, connectTimeout: CONNECT_TIMEOUT_MS };
   }
   const client = createClient(connection, {
     ...failFastOptions(),
     ...defined({ username: connection.username, password: connection.password }),
-    ...defined({ tls: connection.tls === true ? {} : connection.tls || undefined }),
+    ...defined({ tls: connection.tls }),
   });
   return { client, owned: true, connectTimeout: connectTimeoutOf(client) };
 }
 
-function createClient(connection: RedisConnectionOptions, defaults: RedisOptions): RedisClient {
+function createClient(connection: RedisSettings, defaults: RedisOptions): RedisClient {
   const { cluster, sentinel, url, host, port, db, options } = connection;
   if (cluster) return createCluster(cluster, defaults, options);
   if (sentinel) {
@@ -81,7 +81,7 @@ function createClient(connection: RedisConnectionOptions, defaults: RedisOptions
 }
 
 function createCluster(
-  { nodes, ...clusterOptions }: NonNullable<RedisConnectionOptions['cluster']>,
+  { nodes, ...clusterOptions }: NonNullable<RedisSettings['cluster']>,
   defaults: RedisOptions,
   overrides: RedisOptions | undefined,
 ): Cluster {
@@ -104,7 +104,7 @@ function connectTimeoutOf(client: RedisClient): number {
   const options = client.isCluster
     ? (client as Cluster).options.redisOptions
     : (client as Redis).options;
-  return options?.connectTimeout ?? REDIS_CONNECT_TIMEOUT_MS;
+  return options?.connectTimeout ?? CONNECT_TIMEOUT_MS;
 }
 
 /** Drops `undefined` fields, so that they do not override what a URL or a default says. */

@@ -1,0 +1,43 @@
+import { jsonSerializer } from '../serialization/json.serializer.js';
+
+/**
+ * Every default of `CacheModuleOptions`, in one place: validation, the store constructors, the
+ * JSDoc `@default` tags and the README "Options" table all draw from it (a unit test compares
+ * them). A field missing here has no default: the option is off or unbounded when not given.
+ */
+export const CACHE_DEFAULTS = {
+  store: 'memory',
+  /** Seconds; `0` is no expiry. */
+  ttl: 0,
+  /** For a named cache: see `defaultKeyPrefix`. */
+  keyPrefix: 'cache:',
+  /** Milliseconds. */
+  commandTimeout: 250,
+  readRetries: 1,
+  serializer: jsonSerializer,
+  isGlobal: false,
+  clone: true,
+  memory: {
+    maxEntries: 10_000,
+  },
+  /** What the module gives ioredis (`redis.options` overrides `connectTimeout`). */
+  redis: {
+    /** Milliseconds to open a connection; also how long startup waits for Redis. */
+    connectTimeout: 1000,
+    /** Longest pause, in milliseconds, between two reconnection attempts. */
+    maxReconnectDelay: 1000,
+  },
+  memcached: {
+    /** Bytes: memcached's default item-size limit (`-I 1m`). */
+    maxValueSize: 1_048_576,
+    namespaceRefreshMs: 1000,
+    connectTimeout: 1000,
+    ejectAfterFailures: 0,
+    retryEjectedAfterMs: 30_000,
+  },
+} as const;
+
+/** `keyPrefix` when none is given: `'cache:'`, or `'cache:<name>:'` for a named cache. */
+export function defaultKeyPrefix(name?: string): string {
+  return name === undefined ? CACHE_DEFAULTS.keyPrefix : `${CACHE_DEFAULTS.keyPrefix}${name}:`;
+}

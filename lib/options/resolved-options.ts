@@ -1,0 +1,52 @@
+import type { Client as MemjsClient } from 'memjs';
+import type { ConnectionOptions } from 'node:tls';
+import type {
+  CacheSerializer,
+  RedisConnectionOptions,
+} from '../interfaces/cache-module-options.interface.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import type { MemcachedServerAddress } from '../stores/memcached/server-address.js';
+
+/** What the memory store needs. */
+export interface MemorySettings {
+  maxEntries: number;
+  /** Unbounded when absent. */
+  maxSize?: number;
+}
+
+/** What the Redis store needs: the `redis` section, checked, with `tls: true` made `{}`. */
+export type RedisSettings = Omit<RedisConnectionOptions, 'tls'> & { tls?: ConnectionOptions };
+
+/** What the Memcached store needs: the servers parsed (from `servers` or `url`), defaults applied. */
+export interface MemcachedSettings {
+  /** Empty with `client`. */
+  servers: MemcachedServerAddress[];
+  username?: string;
+  password?: string;
+  client?: MemjsClient;
+  maxValueSize: number;
+  namespaceRefreshMs: number;
+  connectTimeout: number;
+  ejectAfterFailures: number;
+  retryEjectedAfterMs: number;
+}
+
+/** The chosen store and exactly the settings its driver takes. */
+export type StoreSettings =
+  | { store: 'memory'; memory: MemorySettings }
+  | { store: 'redis'; redis: RedisSettings }
+  | { store: 'memcached'; memcached: MemcachedSettings }
+  | { store: CacheStore };
+
+/** Options after validation: defaults applied, TTL in milliseconds. */
+export type ResolvedCacheOptions = StoreSettings & {
+  /** `undefined` for the default cache. */
+  name: string | undefined;
+  /** `undefined`: no expiry. */
+  ttlMs: number | undefined;
+  keyPrefix: string;
+  commandTimeout: number;
+  readRetries: number;
+  serializer: CacheSerializer;
+  clone: boolean;
+};
