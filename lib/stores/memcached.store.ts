@@ -1,5 +1,5 @@
 import type { Client } from 'memjs';
-import { CacheOptionsError, CacheTimeoutError, CacheValueTooLargeError } from '../errors.js';
+import { CacheTimeoutError, CacheValueTooLargeError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
 import { toMemcachedExpiry } from './memcached/expiry.js';
