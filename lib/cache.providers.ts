@@ -39,10 +39,13 @@ export const cacheProviders: Provider[] = [
       store.onFailure?.((operation, error) => safe.report(`${store.name} ${operation}`, error));
       const codec = new EntryCodec(options.serializer);
       const memo =
-        store instanceof MemoryStore && codec.plainJson
-          ? new DecodedMemo(codec, store.maxEntries)
+        store instanceof MemoryStore && codec.copyable
+          ? new DecodedMemo(codec, {
+              maxEntries: store.maxEntries,
+              maxSize: options.memory.maxSize,
+            })
           : undefined;
-      return new DistributedCacheClient(safe, codec, options.ttlMs, memo);
+      return new DistributedCacheClient(safe, codec, options.ttlMs, memo, { clone: options.clone });
     },
     inject: [RESOLVED_OPTIONS, CACHE_STORE],
   },

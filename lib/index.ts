@@ -23,4 +23,5 @@ export { MemoryStore } from './stores/memory.store.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.store.js';
 export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.store.js';
 export { jsonSerializer } from './serialization/json.serializer.js';
+export { faithfulSerializer } from './serialization/faithful.serializer.js';
 export { toTtlMs } from './utils/ttl.js';

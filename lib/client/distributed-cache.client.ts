@@ -1,27 +1,62 @@
 import { CacheClient } from '../cache-client.js';
-import { CacheError } from '../errors.js';
-import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';
+import { CacheError, CacheOptionsError } from '../errors.js';
+import type {
+  CacheEntry,
+  CacheStats,
+  GetOptions,
+  GetOrSetOptions,
+  SetOptions,
+} from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { EntryCodec, type DecodedEntry, type TagVersions } from '../serialization/entry-codec.js';
+import { shapeDecoded } from '../serialization/shape-value.js';
+import { checkValueType, sameType, type ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { SafeStore } from './safe-store.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
 
-/** How an entry is written: TTL already in milliseconds, tags, and a last veto on the value. */
-export interface WritePolicy {
+/** How a read hands out a value: `type` and `clone` of the decorator or of the call. */
+export interface ReadPolicy {
+  /** Restore instances of this class (`[User]`: an array of them). */
+  type?: ValueType;
+  /** `false`: the cached object itself, deep-frozen; `undefined`: the cache's `clone` setting. */
+  clone?: boolean;
+}
+
+/**
+ * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
+ * `cached`, which also reads) how the value is handed out.
+ */
+export interface WritePolicy extends ReadPolicy {
   ttlMs: number | undefined;
   tags?: readonly string[];
   shouldStore?(value: unknown): boolean;
 }
 
+export interface ClientSettings {
+  /**
+   * Default of `clone` for reads that do not say.
+   * @default true
+   */
+  clone?: boolean;
+}
+
 export type ReadResult = { hit: true; value: unknown; stored: string } | { hit: false };
 
-type Outcome = { value: unknown; stored?: string };
+/** What a single-flight run ended with, for the callers that joined it. */
+interface Outcome {
+  value: unknown;
+  /** The entry's text: each joiner decodes its own copy. `null`: the value cannot be encoded. */
+  stored?: string | null;
+  /** On a remote store, the frozen value handed to every joiner with `clone: false`. */
+  frozen?: { type: ValueType | undefined; value: unknown };
+}
 
 const MISS: ReadResult = { hit: false };
+const AS_CONFIGURED: ReadPolicy = {};
 
 /**
  * All cache policy, written once above the store drivers: keys, TTLs, serialization, tags,
@@ -32,22 +67,26 @@ export class DistributedCacheClient extends CacheClient {
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
+  private readonly clone: boolean;
   /**
-   * @param memo On the in-process store with JSON: decoded entries, copied out on each hit
-   *   instead of parsed again.
+   * @param memo On the in-process store: decoded entries, copied out on each hit instead of
+   *   parsed again.
    */
   constructor(
     private readonly store: SafeStore,
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     private readonly memo?: DecodedMemo,
+    { clone = true }: ClientSettings = {},
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
+    this.clone = clone;
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    const found = await this.read(checkKey(key));
+  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+    const policy = options === undefined ? AS_CONFIGURED : readPolicy(options, 'get()');
+    const found = await this.read(checkKey(key), policy);
     return found.hit ? (found.value as T) : undefined;
   }
 
@@ -93,7 +132,7 @@ export class DistributedCacheClient extends CacheClient {
   async getOrSet<T>(
     key: string,
     loader: () => T | Promise<T>,
-    ttlOrOptions?: Ttl | SetOptions,
+    ttlOrOptions?: Ttl | GetOrSetOptions,
   ): Promise<T> {
     return this.cached(checkKey(key), loader, this.policy(ttlOrOptions, 'getOrSet()'));
   }
@@ -103,7 +142,9 @@ export class DistributedCacheClient extends CacheClient {
   }
 
   async clear(): Promise<boolean> {
-    return this.store.clear();
+    const cleared = await this.store.clear();
+    this.memo?.clear();
+    return cleared;
   }
 
   stats(): CacheStats {
@@ -122,33 +163,40 @@ export class DistributedCacheClient extends CacheClient {
     return ttl === undefined ? this.defaultTtlMs : toTtlMs(ttl, where);
   }
 
-  /** TTL and tags of a call, TTL parsed once to milliseconds; a bad TTL throws `CacheTtlError`. */
-  policy(ttlOrOptions: Ttl | SetOptions | undefined, where: string): WritePolicy {
+  /**
+   * TTL, tags, `type` and `clone` of a call, TTL parsed once to milliseconds; a bad TTL throws
+   * `CacheTtlError`, a bad `type` or `clone` `CacheOptionsError`.
+   */
+  policy(ttlOrOptions: Ttl | GetOrSetOptions | undefined, where: string): WritePolicy {
     if (ttlOrOptions === undefined) return { ttlMs: this.defaultTtlMs };
     if (typeof ttlOrOptions !== 'object') return { ttlMs: toTtlMs(ttlOrOptions, where) };
     const { ttl, tags } = ttlOrOptions;
     return {
       ttlMs: this.ttlMsOf(ttl, where),
       tags: tags?.map(checkTag),
+      ...readPolicy(ttlOrOptions, where),
     };
   }
 
   /**
    * Cache-aside with single-flight: a hit, or one `load` per key at a time whose result is stored
-   * before it is returned. Synchronous end to end when the store and `load` are.
+   * before it is returned. Synchronous end to end when the store and `load` are. The caller whose
+   * call loaded gets the loader's value itself; every caller that joined gets its own copy (one
+   * frozen value with `clone: false`), decoded from the entry's text.
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
-    if (running) return running.then((outcome) => this.copyOf(outcome) as T);
-    const outcome = chain(this.read(key), (found): MaybePromise<Outcome> =>
-      found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
+    if (running) return running.then((outcome) => this.copyFor(outcome, policy) as T);
+    const outcome = chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
+      found.hit ? found : this.loadAndStore(key, load, policy),
     );
     if (!isPromiseLike(outcome)) return outcome.value as T;
     return this.flights.track(key, outcome, (first) => first.value as T);
   }
 
-  read(key: string): MaybePromise<ReadResult> {
-    return chain(this.store.get(key), (stored) => this.accept(key, stored));
+  /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */
+  read(key: string, policy: ReadPolicy = AS_CONFIGURED): MaybePromise<ReadResult> {
+    return chain(this.store.get(key), (stored) => this.accept(key, stored, policy));
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
@@ -169,24 +217,35 @@ export class DistributedCacheClient extends CacheClient {
     );
   }
 
-  private loadAndStore<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy) {
+  private loadAndStore<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+  ): MaybePromise<Outcome> {
     // Tag versions are read before the loader runs: an invalidation that lands while it runs
     // leaves this entry already outdated instead of caching data read before the invalidation.
     const versions = policy.tags && this.tags.snapshot(policy.tags);
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
-    return chain(load, (value) => chain(this.writeWith(key, value, policy, versions), () => value));
+    return chain(load, (value) => {
+      const outcome: Outcome = { value };
+      return chain(this.writeWith(key, value, policy, versions, outcome), () => outcome);
+    });
   }
 
+  /** Stores the value; with `outcome`, records there the entry text joiners decode copies from. */
   private writeWith(
     key: string,
     value: unknown,
     policy: WritePolicy,
     versions: MaybePromise<TagVersions | undefined> | undefined,
+    outcome?: Outcome,
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
-    const serialized = this.serialize(key, value);
+    const serialized = this.serialize(key, value, policy.type);
+    if (outcome) outcome.stored = serialized === undefined ? null : this.codec.wrap(serialized);
     if (serialized === undefined) return false;
-    if (!policy.tags) return this.put(key, this.codec.wrap(serialized), policy.ttlMs);
+    if (!policy.tags)
+      return this.put(key, outcome?.stored ?? this.codec.wrap(serialized), policy.ttlMs);
     return chain(versions, (current) =>
       current ? this.put(key, this.codec.wrap(serialized, current), policy.ttlMs) : false,
     );
@@ -205,13 +264,14 @@ export class DistributedCacheClient extends CacheClient {
     return serialized === undefined ? undefined : this.codec.wrap(serialized);
   }
 
-  private serialize(key: string, value: unknown): string | undefined {
+  private serialize(key: string, value: unknown, type?: ValueType): string | undefined {
     try {
-      return this.codec.serialize(value);
+      return this.codec.serialize(value, type);
     } catch (cause) {
+      const detail = cause instanceof CacheError ? ` ${cause.message}` : '';
       const error = new CacheError(
         'E_CACHE_UNSERIALIZABLE',
-        `Value for "${key}" cannot be serialized, so it was not cached`,
+        `Value for "${key}" cannot be serialized, so it was not cached.${detail}`,
         { cause },
       );
       this.store.report('serialize', error);
@@ -220,11 +280,15 @@ export class DistributedCacheClient extends CacheClient {
   }
 
   /** Decodes what the store answered; a corrupt entry is a miss and is removed. */
-  private accept(key: string, stored: string | undefined): MaybePromise<ReadResult> {
+  private accept(
+    key: string,
+    stored: string | undefined,
+    policy: ReadPolicy = AS_CONFIGURED,
+  ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
     let decoded;
     try {
-      decoded = this.decode(stored);
+      decoded = this.decode(stored, policy);
     } catch (error) {
       this.store.report(`decode "${key}"`, error);
       return chain(this.store.delete(key), () => this.miss());
@@ -246,15 +310,58 @@ export class DistributedCacheClient extends CacheClient {
     return MISS;
   }
 
-  /** A fresh value each call: a caller may mutate what it gets without changing the cache. */
-  private decode(stored: string): DecodedEntry {
-    return this.memo ? this.memo.decode(stored) : this.codec.decode(stored);
+  /**
+   * A fresh value each call, so a caller may mutate what it gets without changing the cache; with
+   * `clone: false`, the stored value deep-frozen instead (copied still when it cannot be frozen).
+   */
+  private decode(stored: string, policy: ReadPolicy): DecodedEntry {
+    const clone = policy.clone ?? this.clone;
+    if (this.memo) return this.memo.decode(stored, policy.type, clone);
+    const entry = this.codec.decode(stored);
+    if (clone && policy.type === undefined) return entry;
+    return { value: shapeDecoded(entry.value, policy.type, clone), tags: entry.tags };
   }
 
-  /** A caller that joined a flight gets its own copy of a cached value. */
-  private copyOf(outcome: Outcome): unknown {
-    return outcome.stored === undefined ? outcome.value : this.decode(outcome.stored).value;
+  /**
+   * What a caller that joined a flight gets: its own copy decoded from the entry's text (encoded
+   * now if the value was not stored, e.g. `unless` said no). A value that cannot be encoded at all
+   * is handed out as it is. With `clone: false`, one frozen value for all of them.
+   */
+  private copyFor(outcome: Outcome, policy: ReadPolicy): unknown {
+    if (outcome.value === undefined) return undefined;
+    if (outcome.stored === undefined) outcome.stored = this.encodeForCopies(outcome.value, policy);
+    if (outcome.stored === null) return outcome.value;
+    const shared = !this.memo && !(policy.clone ?? this.clone);
+    if (shared && outcome.frozen && sameType(outcome.frozen.type, policy.type)) {
+      return outcome.frozen.value;
+    }
+    let value;
+    try {
+      value = this.decode(outcome.stored, policy).value;
+    } catch (error) {
+      this.store.report('decode a copy for a joining caller', error);
+      return outcome.value;
+    }
+    if (shared && Object.isFrozen(value)) outcome.frozen = { type: policy.type, value };
+    return value;
   }
+
+  private encodeForCopies(value: unknown, policy: ReadPolicy): string | null {
+    try {
+      return this.codec.wrap(this.codec.serialize(value, policy.type));
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** `type` and `clone` of a call's options, checked; the error names the option. */
+function readPolicy(options: GetOptions, where: string): ReadPolicy {
+  const { type, clone } = options;
+  if (clone !== undefined && typeof clone !== 'boolean') {
+    throw new CacheOptionsError(`clone of ${where}`, clone, 'Use true or false.');
+  }
+  return { type: checkValueType(type, `type of ${where}`), clone };
 }
 
 function checkKey(key: string): string {

@@ -147,8 +147,19 @@ export interface CacheModuleOptions {
    * @default 1
    */
   readRetries?: number;
-  /** How values become strings. JSON by default. */
+  /**
+   * How values become strings. The default keeps types (Date, Map, Set, BigInt, typed arrays…)
+   * and writes plain JSON data as plain JSON; `jsonSerializer` is strict JSON only.
+   * @default faithfulSerializer
+   */
   serializer?: CacheSerializer;
+  /**
+   * `false`: every hit returns the cached object itself, deep-frozen, instead of a fresh copy
+   * (a decorator's or a call's `clone` overrides it). A value holding a Date, Map, Set, typed
+   * array… is still copied: those cannot be frozen.
+   * @default true
+   */
+  clone?: boolean;
   /** Make `CacheClient` injectable everywhere without importing the module again. */
   isGlobal?: boolean;
 }

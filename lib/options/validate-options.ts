@@ -12,7 +12,7 @@ import type {
   RedisConnectionOptions,
   StoreName,
 } from '../interfaces/cache-module-options.interface.js';
-import { jsonSerializer } from '../serialization/json.serializer.js';
+import { faithfulSerializer } from '../serialization/faithful.serializer.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { parseServerAddress } from '../stores/memcached/server-address.js';
 import { toTtlMs } from '../utils/ttl.js';
@@ -28,6 +28,7 @@ export interface ResolvedCacheOptions {
   commandTimeout: number;
   readRetries: number;
   serializer: CacheSerializer;
+  clone: boolean;
 }
 
 const KNOWN = new Set([
@@ -40,6 +41,7 @@ const KNOWN = new Set([
   'commandTimeout',
   'readRetries',
   'serializer',
+  'clone',
   'isGlobal',
 ]);
 const STORES: readonly StoreName[] = ['memory', 'redis', 'memcached'];
@@ -75,7 +77,8 @@ export function validateOptions(options: CacheModuleOptions = {}): ResolvedCache
       options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS,
     ),
     readRetries: wholeNumber('readRetries', options.readRetries ?? DEFAULT_READ_RETRIES, 0),
-    serializer: checkSerializer(options.serializer ?? jsonSerializer),
+    serializer: checkSerializer(options.serializer ?? faithfulSerializer),
+    clone: checkBoolean('clone', options.clone ?? true),
   };
 }
 
@@ -215,6 +218,11 @@ function checkSerializer(serializer: CacheSerializer): CacheSerializer {
     serializer,
     'Give an object with serialize(value) and deserialize(text).',
   );
+}
+
+function checkBoolean(option: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new CacheOptionsError(option, value, 'Use true or false.');
 }
 
 function port(option: string, value: unknown): number {
