@@ -58,7 +58,7 @@ function instanceData(value: unknown, type: Type<unknown>, where: string): unkno
       setOwn(data, key, (value as Record<string, unknown>)[key]);
     return data;
   }
-  throw notOfType(value, where, `a ${type.name}`);
+  throw notOfType(value, where, `an instance of ${type.name}`);
 }
 
 function asInstance(data: unknown, type: Type<unknown>): unknown {
@@ -82,7 +82,7 @@ function notOfType(value: unknown, where: string, expected: string): CacheError 
             : `a ${className(value)}`;
   return new CacheError(
     'E_CACHE_UNSERIALIZABLE',
-    `The value at ${where} is ${found}, not ${expected} as its \`type\` says, so it cannot be cached: return ${expected} (or null), or change \`type\`.`,
+    `The value at ${where} is ${found}, not ${expected} as its \`type\` says, so it cannot be cached: return ${expected} (or null) there, or change \`type\`.`,
   );
 }
 
