@@ -1,5 +1,5 @@
 import { CacheClient } from '../cache-client.js';
-import { CacheError, CacheOptionsError } from '../errors.js';
+import { CacheError } from '../errors.js';
 import type {
   CacheEntry,
   CacheStats,
@@ -9,22 +9,22 @@ import type {
 } from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
-import { EntryCodec, type DecodedEntry, type TagVersions } from '../serialization/entry-codec.js';
-import { shapeDecoded } from '../serialization/shape-value.js';
-import { checkValueType, sameType, type ValueType } from '../serialization/value-type.js';
+import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
+import type { ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { SafeStore } from './safe-store.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
+import {
+  AS_CONFIGURED,
+  readPolicy,
+  ValueReader,
+  type Outcome,
+  type ReadPolicy,
+} from './value-reader.js';
 
-/** How a read hands out a value: `type` and `clone` of the decorator or of the call. */
-export interface ReadPolicy {
-  /** Restore instances of this class (`[User]`: an array of them). */
-  type?: ValueType;
-  /** `false`: the cached object itself, deep-frozen; `undefined`: the cache's `clone` setting. */
-  clone?: boolean;
-}
+export type { ReadPolicy };
 
 /**
  * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
@@ -46,17 +46,7 @@ export interface ClientSettings {
 
 export type ReadResult = { hit: true; value: unknown; stored: string } | { hit: false };
 
-/** What a single-flight run ended with, for the callers that joined it. */
-interface Outcome {
-  value: unknown;
-  /** The entry's text: each joiner decodes its own copy. `null`: the value cannot be encoded. */
-  stored?: string | null;
-  /** On a remote store, the frozen value handed to every joiner with `clone: false`. */
-  frozen?: { type: ValueType | undefined; value: unknown };
-}
-
 const MISS: ReadResult = { hit: false };
-const AS_CONFIGURED: ReadPolicy = {};
 
 /**
  * All cache policy, written once above the store drivers: keys, TTLs, serialization, tags,
@@ -67,7 +57,7 @@ export class DistributedCacheClient extends CacheClient {
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
-  private readonly clone: boolean;
+  private readonly values: ValueReader;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
@@ -76,12 +66,14 @@ export class DistributedCacheClient extends CacheClient {
     private readonly store: SafeStore,
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
-    private readonly memo?: DecodedMemo,
+    memo?: DecodedMemo,
     { clone = true }: ClientSettings = {},
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
-    this.clone = clone;
+    this.values = new ValueReader(codec, memo, clone, (operation, error) =>
+      store.report(operation, error),
+    );
   }
 
   async get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
@@ -143,7 +135,7 @@ export class DistributedCacheClient extends CacheClient {
 
   async clear(): Promise<boolean> {
     const cleared = await this.store.clear();
-    this.memo?.clear();
+    this.values.forget();
     return cleared;
   }
 
@@ -186,7 +178,7 @@ export class DistributedCacheClient extends CacheClient {
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
-    if (running) return running.then((outcome) => this.copyFor(outcome, policy) as T);
+    if (running) return running.then((outcome) => this.values.copyFor(outcome, policy) as T);
     const outcome = chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
       found.hit ? found : this.loadAndStore(key, load, policy),
     );
@@ -242,12 +234,12 @@ export class DistributedCacheClient extends CacheClient {
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
     const serialized = this.serialize(key, value, policy.type);
-    if (outcome) outcome.stored = serialized === undefined ? null : this.codec.wrap(serialized);
-    if (serialized === undefined) return false;
-    if (!policy.tags)
-      return this.put(key, outcome?.stored ?? this.codec.wrap(serialized), policy.ttlMs);
+    const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
+    if (outcome) outcome.stored = untagged;
+    if (untagged === null) return false;
+    if (!policy.tags) return this.put(key, untagged, policy.ttlMs);
     return chain(versions, (current) =>
-      current ? this.put(key, this.codec.wrap(serialized, current), policy.ttlMs) : false,
+      current ? this.put(key, this.codec.wrap(serialized!, current), policy.ttlMs) : false,
     );
   }
 
@@ -288,7 +280,7 @@ export class DistributedCacheClient extends CacheClient {
     if (stored === undefined) return this.miss();
     let decoded;
     try {
-      decoded = this.decode(stored, policy);
+      decoded = this.values.decode(stored, policy);
     } catch (error) {
       this.store.report(`decode "${key}"`, error);
       return chain(this.store.delete(key), () => this.miss());
@@ -309,59 +301,6 @@ export class DistributedCacheClient extends CacheClient {
     this.counters.misses++;
     return MISS;
   }
-
-  /**
-   * A fresh value each call, so a caller may mutate what it gets without changing the cache; with
-   * `clone: false`, the stored value deep-frozen instead (copied still when it cannot be frozen).
-   */
-  private decode(stored: string, policy: ReadPolicy): DecodedEntry {
-    const clone = policy.clone ?? this.clone;
-    if (this.memo) return this.memo.decode(stored, policy.type, clone);
-    const entry = this.codec.decode(stored);
-    if (clone && policy.type === undefined) return entry;
-    return { value: shapeDecoded(entry.value, policy.type, clone), tags: entry.tags };
-  }
-
-  /**
-   * What a caller that joined a flight gets: its own copy decoded from the entry's text (encoded
-   * now if the value was not stored, e.g. `unless` said no). A value that cannot be encoded at all
-   * is handed out as it is. With `clone: false`, one frozen value for all of them.
-   */
-  private copyFor(outcome: Outcome, policy: ReadPolicy): unknown {
-    if (outcome.value === undefined) return undefined;
-    if (outcome.stored === undefined) outcome.stored = this.encodeForCopies(outcome.value, policy);
-    if (outcome.stored === null) return outcome.value;
-    const shared = !this.memo && !(policy.clone ?? this.clone);
-    if (shared && outcome.frozen && sameType(outcome.frozen.type, policy.type)) {
-      return outcome.frozen.value;
-    }
-    let value;
-    try {
-      value = this.decode(outcome.stored, policy).value;
-    } catch (error) {
-      this.store.report('decode a copy for a joining caller', error);
-      return outcome.value;
-    }
-    if (shared && Object.isFrozen(value)) outcome.frozen = { type: policy.type, value };
-    return value;
-  }
-
-  private encodeForCopies(value: unknown, policy: ReadPolicy): string | null {
-    try {
-      return this.codec.wrap(this.codec.serialize(value, policy.type));
-    } catch {
-      return null;
-    }
-  }
-}
-
-/** `type` and `clone` of a call's options, checked; the error names the option. */
-function readPolicy(options: GetOptions, where: string): ReadPolicy {
-  const { type, clone } = options;
-  if (clone !== undefined && typeof clone !== 'boolean') {
-    throw new CacheOptionsError(`clone of ${where}`, clone, 'Use true or false.');
-  }
-  return { type: checkValueType(type, `type of ${where}`), clone };
 }
 
 function checkKey(key: string): string {
