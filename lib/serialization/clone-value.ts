@@ -1,5 +1,4 @@
 import { BINARY_TYPES, binaryTypeOf } from './binary-types.js';
-import { cloneJson } from './clone-json.js';
 import { setOwn } from './own-property.js';
 
 /**
@@ -21,11 +20,6 @@ export function cloneValue(value: unknown): unknown {
     return type.fromBytes(type.bytesOf(value as ArrayBuffer));
   }
   return cloneRecord(value, prototype);
-}
-
-/** `cloneJson` for data known to be plain JSON, `cloneValue` otherwise. */
-export function copierFor(plain: boolean): (value: unknown) => unknown {
-  return plain ? cloneJson : cloneValue;
 }
 
 function cloneMap(source: Map<unknown, unknown>): Map<unknown, unknown> {
