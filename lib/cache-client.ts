@@ -1,4 +1,10 @@
-import type { CacheEntry, CacheStats, SetOptions } from './interfaces/cache-client.interface.js';
+import type {
+  CacheEntry,
+  CacheStats,
+  GetOptions,
+  GetOrSetOptions,
+  SetOptions,
+} from './interfaces/cache-client.interface.js';
 import type { Ttl } from './interfaces/cache-module-options.interface.js';
 
 /**
@@ -7,9 +13,15 @@ import type { Ttl } from './interfaces/cache-module-options.interface.js';
  * miss, writes answer `false`, and the failure is logged (once per burst) and counted in `stats()`.
  */
 export abstract class CacheClient {
-  /** The value, or `undefined` on a miss (or when the backend failed). */
-  abstract get<T = unknown>(key: string): Promise<T | undefined>;
-  /** `true` when stored. `undefined` is never stored; a value that cannot be serialized is not. */
+  /**
+   * The value, or `undefined` on a miss (or when the backend failed): a fresh copy with the types
+   * it was stored with, unless `clone: false`; instances of `type` when given.
+   */
+  abstract get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined>;
+  /**
+   * `true` when stored. `undefined` is never stored; nor is a value that cannot be serialized
+   * (a class instance without `type`, a function, a symbol, a cycle).
+   */
   abstract set<T>(key: string, value: T, ttlOrOptions?: Ttl | SetOptions): Promise<boolean>;
   /** `true` when the key existed. */
   abstract delete(key: string): Promise<boolean>;
@@ -23,12 +35,13 @@ export abstract class CacheClient {
   /**
    * Cache-aside: the cached value, or the loader's, stored before it is returned. One loader call
    * per key at a time in this process; concurrent callers share it, and its rejection, which is
-   * never cached. A cache failure never hides the loader's value.
+   * never cached. A cache failure never hides the loader's value. Every caller but the one whose
+   * call ran the loader gets its own copy (or, with `clone: false`, one shared frozen value).
    */
   abstract getOrSet<T>(
     key: string,
     loader: () => T | Promise<T>,
-    ttlOrOptions?: Ttl | SetOptions,
+    ttlOrOptions?: Ttl | GetOrSetOptions,
   ): Promise<T>;
   /** Drops every entry tagged with any of these tags, as seen by every app server. */
   abstract invalidateTags(tags: readonly string[]): Promise<boolean>;

@@ -66,8 +66,11 @@ function createClient(options: ResolvedCacheOptions, store: CacheStore): Distrib
   store.onFailure?.((operation, error) => safe.report(`${store.name} ${operation}`, error));
   const codec = new EntryCodec(options.serializer);
   const memo =
-    store instanceof MemoryStore && codec.plainJson
-      ? new DecodedMemo(codec, store.maxEntries)
+    store instanceof MemoryStore && codec.copyable
+      ? new DecodedMemo(codec, {
+          maxEntries: store.maxEntries,
+          maxSize: options.store === 'memory' ? options.memory.maxSize : undefined,
+        })
       : undefined;
-  return new DistributedCacheClient(safe, codec, options.ttlMs, memo);
+  return new DistributedCacheClient(safe, codec, options.ttlMs, memo, { clone: options.clone });
 }

@@ -36,4 +36,5 @@ export type {
   RedisSettings,
 } from './options/resolved-options.js';
 export { jsonSerializer } from './serialization/json.serializer.js';
+export { faithfulSerializer } from './serialization/faithful.serializer.js';
 export { toTtlMs } from './utils/ttl.js';

@@ -1,26 +1,51 @@
 import { CacheClient } from '../cache-client.js';
 import { CacheError } from '../errors.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
-import type { CacheEntry, CacheStats, SetOptions } from '../interfaces/cache-client.interface.js';
+import type {
+  CacheEntry,
+  CacheStats,
+  GetOptions,
+  GetOrSetOptions,
+  SetOptions,
+} from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
-import { EntryCodec, type DecodedEntry, type TagVersions } from '../serialization/entry-codec.js';
+import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
+import type { ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { SafeStore } from './safe-store.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
+import {
+  AS_CONFIGURED,
+  readPolicy,
+  ValueReader,
+  type Outcome,
+  type ReadPolicy,
+} from './value-reader.js';
 
-/** How an entry is written: TTL already in milliseconds, tags, and a last veto on the value. */
-export interface WritePolicy {
+export type { ReadPolicy };
+
+/**
+ * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
+ * `cached`, which also reads) how the value is handed out.
+ */
+export interface WritePolicy extends ReadPolicy {
   ttlMs: number | undefined;
   tags?: readonly string[];
   shouldStore?(value: unknown): boolean;
 }
 
-export type ReadResult = { hit: true; value: unknown; stored: string } | { hit: false };
+export interface ClientSettings {
+  /**
+   * Default of `clone` for reads that do not say.
+   * @default true
+   */
+  clone?: boolean;
+}
 
-type Outcome = { value: unknown; stored?: string };
+export type ReadResult = { hit: true; value: unknown; stored: string } | { hit: false };
 
 const MISS: ReadResult = { hit: false };
 
@@ -34,18 +59,23 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
+  private readonly values: ValueReader;
   /**
-   * @param memo On the in-process store with JSON: decoded entries, copied out on each hit
-   *   instead of parsed again.
+   * @param memo On the in-process store: decoded entries, copied out on each hit instead of
+   *   parsed again.
    */
   constructor(
     private readonly store: SafeStore,
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
-    private readonly memo?: DecodedMemo,
+    memo?: DecodedMemo,
+    { clone = true }: ClientSettings = {},
   ) {
     super();
     this.tags = new TagVersionRegistry(store);
+    this.values = new ValueReader(codec, memo, clone, (operation, error) =>
+      store.report(operation, error),
+    );
   }
 
   /** The store answers at once (memory): decorated synchronous methods stay synchronous. */
@@ -53,8 +83,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     return this.store.synchronous;
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    const found = await this.read(checkKey(key));
+  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+    const policy = options === undefined ? AS_CONFIGURED : readPolicy(options, 'get()');
+    const found = await this.read(checkKey(key), policy);
     return found.hit ? (found.value as T) : undefined;
   }
 
@@ -100,7 +131,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   async getOrSet<T>(
     key: string,
     loader: () => T | Promise<T>,
-    ttlOrOptions?: Ttl | SetOptions,
+    ttlOrOptions?: Ttl | GetOrSetOptions,
   ): Promise<T> {
     return this.cached(checkKey(key), loader, this.policy(ttlOrOptions, 'getOrSet()'));
   }
@@ -110,7 +141,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async clear(): Promise<boolean> {
-    return this.store.clear();
+    const cleared = await this.store.clear();
+    this.values.forget();
+    return cleared;
   }
 
   stats(): CacheStats {
@@ -129,33 +162,40 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     return ttl === undefined ? this.defaultTtlMs : toTtlMs(ttl, where);
   }
 
-  /** TTL and tags of a call, TTL parsed once to milliseconds; a bad TTL throws `CacheTtlError`. */
-  policy(ttlOrOptions: Ttl | SetOptions | undefined, where: string): WritePolicy {
+  /**
+   * TTL, tags, `type` and `clone` of a call, TTL parsed once to milliseconds; a bad TTL throws
+   * `CacheTtlError`, a bad `type` or `clone` `CacheOptionsError`.
+   */
+  policy(ttlOrOptions: Ttl | GetOrSetOptions | undefined, where: string): WritePolicy {
     if (ttlOrOptions === undefined) return { ttlMs: this.defaultTtlMs };
     if (typeof ttlOrOptions !== 'object') return { ttlMs: toTtlMs(ttlOrOptions, where) };
     const { ttl, tags } = ttlOrOptions;
     return {
       ttlMs: this.ttlMsOf(ttl, where),
       tags: tags?.map(checkTag),
+      ...readPolicy(ttlOrOptions, where),
     };
   }
 
   /**
    * Cache-aside with single-flight: a hit, or one `load` per key at a time whose result is stored
-   * before it is returned. Synchronous end to end when the store and `load` are.
+   * before it is returned. Synchronous end to end when the store and `load` are. The caller whose
+   * call loaded gets the loader's value itself; every caller that joined gets its own copy (one
+   * frozen value with `clone: false`), decoded from the entry's text.
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
-    if (running) return running.then((outcome) => this.copyOf(outcome) as T);
-    const outcome = chain(this.read(key), (found): MaybePromise<Outcome> =>
-      found.hit ? found : chain(this.loadAndStore(key, load, policy), (value) => ({ value })),
+    if (running) return running.then((outcome) => this.values.copyFor(outcome, policy) as T);
+    const outcome = chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
+      found.hit ? found : this.loadAndStore(key, load, policy),
     );
     if (!isPromiseLike(outcome)) return outcome.value as T;
     return this.flights.track(key, outcome, (first) => first.value as T);
   }
 
-  read(key: string): MaybePromise<ReadResult> {
-    return chain(this.store.get(key), (stored) => this.accept(key, stored));
+  /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */
+  read(key: string, policy: ReadPolicy = AS_CONFIGURED): MaybePromise<ReadResult> {
+    return chain(this.store.get(key), (stored) => this.accept(key, stored, policy));
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
@@ -176,26 +216,37 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     );
   }
 
-  private loadAndStore<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy) {
+  private loadAndStore<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+  ): MaybePromise<Outcome> {
     // Tag versions are read before the loader runs: an invalidation that lands while it runs
     // leaves this entry already outdated instead of caching data read before the invalidation.
     const versions = policy.tags && this.tags.snapshot(policy.tags);
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
-    return chain(load, (value) => chain(this.writeWith(key, value, policy, versions), () => value));
+    return chain(load, (value) => {
+      const outcome: Outcome = { value };
+      return chain(this.writeWith(key, value, policy, versions, outcome), () => outcome);
+    });
   }
 
+  /** Stores the value; with `outcome`, records there the entry text joiners decode copies from. */
   private writeWith(
     key: string,
     value: unknown,
     policy: WritePolicy,
     versions: MaybePromise<TagVersions | undefined> | undefined,
+    outcome?: Outcome,
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
-    const serialized = this.serialize(key, value);
-    if (serialized === undefined) return false;
-    if (!policy.tags) return this.put(key, this.codec.wrap(serialized), policy.ttlMs);
+    const serialized = this.serialize(key, value, policy.type);
+    const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
+    if (outcome) outcome.stored = untagged;
+    if (untagged === null) return false;
+    if (!policy.tags) return this.put(key, untagged, policy.ttlMs);
     return chain(versions, (current) =>
-      current ? this.put(key, this.codec.wrap(serialized, current), policy.ttlMs) : false,
+      current ? this.put(key, this.codec.wrap(serialized!, current), policy.ttlMs) : false,
     );
   }
 
@@ -212,13 +263,14 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     return serialized === undefined ? undefined : this.codec.wrap(serialized);
   }
 
-  private serialize(key: string, value: unknown): string | undefined {
+  private serialize(key: string, value: unknown, type?: ValueType): string | undefined {
     try {
-      return this.codec.serialize(value);
+      return this.codec.serialize(value, type);
     } catch (cause) {
+      const detail = cause instanceof CacheError ? ` ${cause.message}` : '';
       const error = new CacheError(
         'E_CACHE_UNSERIALIZABLE',
-        `Value for "${key}" cannot be serialized, so it was not cached`,
+        `Value for "${key}" cannot be serialized, so it was not cached.${detail}`,
         { cause },
       );
       this.store.report('serialize', error);
@@ -227,11 +279,15 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   /** Decodes what the store answered; a corrupt entry is a miss and is removed. */
-  private accept(key: string, stored: string | undefined): MaybePromise<ReadResult> {
+  private accept(
+    key: string,
+    stored: string | undefined,
+    policy: ReadPolicy = AS_CONFIGURED,
+  ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
     let decoded;
     try {
-      decoded = this.decode(stored);
+      decoded = this.values.decode(stored, policy);
     } catch (error) {
       this.store.report(`decode "${key}"`, error);
       return chain(this.store.delete(key), () => this.miss());
@@ -251,16 +307,6 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private miss(): ReadResult {
     this.counters.misses++;
     return MISS;
-  }
-
-  /** A fresh value each call: a caller may mutate what it gets without changing the cache. */
-  private decode(stored: string): DecodedEntry {
-    return this.memo ? this.memo.decode(stored) : this.codec.decode(stored);
-  }
-
-  /** A caller that joined a flight gets its own copy of a cached value. */
-  private copyOf(outcome: Outcome): unknown {
-    return outcome.stored === undefined ? outcome.value : this.decode(outcome.stored).value;
   }
 }
 

@@ -87,6 +87,8 @@ export class CachedCall {
         ttlMs: this.ttlMsFor(operation),
         tags: tags?.length ? tags : undefined,
         shouldStore: options.unless ? (value) => this.shouldStore(operation, value) : storable,
+        type: options.type,
+        clone: options.clone,
       };
     } catch (error) {
       target.report(`resolving the cache options of ${plan.name}`, error);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CacheClient } from '../cache-client.js';
-import type { ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
+import type { ReadPolicy, ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
@@ -21,7 +21,7 @@ export interface CacheCallTarget {
   readonly replacement?: boolean;
   /** Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`). */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
-  read(key: string): MaybePromise<ReadResult>;
+  read(key: string, policy?: ReadPolicy): MaybePromise<ReadResult>;
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean>;
   /** Deletes keys, then invalidates tags; never throws. */
   evict(keys: readonly string[], tags: readonly string[]): MaybePromise<void>;
@@ -53,17 +53,21 @@ class PublicClientTarget implements CacheCallTarget {
   constructor(private readonly client: CacheClient) {}
 
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
-    return chain(this.read(key), (found) =>
+    return chain(this.read(key, policy), (found) =>
       found.hit
         ? (found.value as T)
         : chain(load, (value) => chain(this.write(key, value, policy), () => value)),
     );
   }
 
-  read(key: string): MaybePromise<ReadResult> {
+  read(key: string, policy: ReadPolicy = {}): MaybePromise<ReadResult> {
+    const options = {
+      ...(policy.type ? { type: policy.type } : {}),
+      ...(policy.clone === undefined ? {} : { clone: policy.clone }),
+    };
     return this.guarded(
       'get',
-      () => this.client.get(key),
+      () => this.client.get(key, options),
       (value): ReadResult => (value === undefined ? MISS : { hit: true, value, stored: '' }),
       MISS,
     );

@@ -12,6 +12,7 @@ import type {
   CacheEvictOptions,
   CachePutOptions,
 } from '../interfaces/cache-decorator-options.interface.js';
+import { checkValueType } from '../serialization/value-type.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { AppCaches } from './app-caches.js';
 import type { CacheCallTarget } from './cache-call-target.js';
@@ -74,6 +75,8 @@ export function readClassPlan(method: object, type: object, methodName: string):
     cacheName: options.cache ?? config.cache ?? DEFAULT_CACHE_NAME,
     constantTtl: constantTtlOf(options, config, `the ttl of ${decorator} on ${name}`),
   });
+  if (cacheable) checkValueOptions(cacheable, `@Cacheable on ${name}`);
+  if (put) checkValueOptions(put, `@CachePut on ${name}`);
   return {
     name,
     className,
@@ -113,6 +116,14 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
     evictAfter: plan.evictAfter.map((e) => bind(e, '@CacheEvict')),
     synchronous: (cacheable ?? put)?.target.synchronous ?? true,
   };
+}
+
+/** `type` and `clone` of a caching decorator, checked when the app starts. */
+function checkValueOptions(options: CacheableOptions, where: string): void {
+  checkValueType(options.type, `type of ${where}`);
+  if (options.clone !== undefined && typeof options.clone !== 'boolean') {
+    throw new CacheOptionsError(`clone of ${where}`, options.clone, 'Use true or false.');
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ function cachedOrRun(call: CachedCall): Observable<unknown> {
       operation.target.write(policy.key, value, policy),
     );
   if (put) return runAndStore();
-  const found = operation.target.read(policy.key);
+  const found = operation.target.read(policy.key, policy);
   return (isPromiseLike(found) ? from(found) : of(found)).pipe(
     switchMap((read) => (read.hit ? of(read.value) : runAndStore())),
   );

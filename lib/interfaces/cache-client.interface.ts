@@ -1,10 +1,43 @@
+import type { Type } from '@nestjs/common';
 import type { Ttl } from './cache-module-options.interface.js';
+
+/**
+ * The class of a cached value (`User`), or `[User]` for an array of them: a hit then returns
+ * instances of that class (its prototype set, no constructor run) instead of plain objects.
+ */
+export type ValueType = Type<unknown> | [Type<unknown>];
+
+export interface GetOptions {
+  /** Restore the value as an instance of this class (`[User]`: an array of them). */
+  type?: ValueType;
+  /**
+   * `false`: answer the cached object itself, deep-frozen, instead of a fresh copy (a value holding
+   * a Date, Map, Set, typed array… is still copied: those cannot be frozen).
+   * @default the module's `clone` (true)
+   */
+  clone?: boolean;
+}
 
 export interface SetOptions {
   /** Seconds (number) or a duration string; falls back to the module's `ttl`. */
   ttl?: Ttl;
   /** Tags whose invalidation drops this entry, on every app server. */
   tags?: readonly string[];
+  /**
+   * The class of the value (`[User]`: of each element of an array value). An instance of exactly
+   * that class (or `null`) is stored as its own enumerable properties; without `type` a class
+   * instance is not stored.
+   */
+  type?: ValueType;
+}
+
+export interface GetOrSetOptions extends SetOptions {
+  /**
+   * `false`: a hit answers the cached object itself, deep-frozen, the same one to every caller;
+   * see `GetOptions.clone`.
+   * @default the module's `clone` (true)
+   */
+  clone?: boolean;
 }
 
 export interface CacheEntry<T = unknown> {

@@ -1,3 +1,4 @@
+import type { ValueType } from './cache-client.interface.js';
 import type { Ttl } from './cache-module-options.interface.js';
 
 /** A fixed value, or one computed from the decorated method's arguments. */
@@ -19,6 +20,19 @@ export interface CacheableOptions<A extends unknown[] = unknown[], R = unknown> 
   condition?(...args: A): boolean;
   /** `true` = do not store this result (it is still returned). */
   unless?(result: R, ...args: A): boolean;
+  /**
+   * The class the method returns (`[User]` for an array of them). A hit then returns instances
+   * of it, restored from their own enumerable properties without running the constructor. Without
+   * it, a result holding a class instance is not cached (it is returned, and the failure logged).
+   * @example @Cacheable({ type: User }) findOne(id: number): Promise<User | null>
+   */
+  type?: ValueType;
+  /**
+   * `false`: a hit returns the cached object itself, deep-frozen, the same one on every hit,
+   * instead of a fresh copy. A value holding a Date, Map, Set, typed array… is copied still.
+   * @default the module's `clone` (true)
+   */
+  clone?: boolean;
 }
 
 export interface CacheEvictOptions<A extends unknown[] = unknown[]> {

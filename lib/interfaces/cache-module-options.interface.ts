@@ -177,13 +177,15 @@ export interface CacheModuleOptions {
    */
   readRetries?: number;
   /**
-   * How values become strings.
-   * @default jsonSerializer
+   * How values become strings. The default keeps types (Date, Map, Set, BigInt, typed arrays…)
+   * and writes plain JSON data as plain JSON; `jsonSerializer` is strict JSON only.
+   * @default faithfulSerializer
    */
   serializer?: CacheSerializer;
   /**
-   * `true`: every hit is a fresh copy, so a caller mutating what it read never changes what
-   * others read. `false`: hits share the stored object, deep-frozen (faster; a mutation throws).
+   * `false`: every hit returns the cached object itself, deep-frozen, instead of a fresh copy
+   * (a decorator's or a call's `clone` overrides it). A value holding a Date, Map, Set, typed
+   * array… is still copied: those cannot be frozen.
    * @default true
    */
   clone?: boolean;

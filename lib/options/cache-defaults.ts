@@ -1,4 +1,4 @@
-import { jsonSerializer } from '../serialization/json.serializer.js';
+import { faithfulSerializer } from '../serialization/faithful.serializer.js';
 
 /**
  * Every default of `CacheModuleOptions`, in one place: validation, the store constructors, the
@@ -14,7 +14,7 @@ export const CACHE_DEFAULTS = {
   /** Milliseconds. */
   commandTimeout: 250,
   readRetries: 1,
-  serializer: jsonSerializer,
+  serializer: faithfulSerializer,
   isGlobal: false,
   clone: true,
   memory: {

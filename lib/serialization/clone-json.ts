@@ -1,3 +1,5 @@
+import { setOwn } from './own-property.js';
+
 /**
  * A deep copy of a value that `JSON.parse` produced (plain objects, arrays, strings, numbers,
  * booleans, `null`): the same result as parsing its text again, about 4× faster. Own keys only,
@@ -19,16 +21,8 @@ function cloneObject(source: Record<string, unknown>): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(source)) {
     const value = cloneJson(source[key]);
-    if (key === '__proto__') {
-      Object.defineProperty(copy, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      copy[key] = value;
-    }
+    if (key === '__proto__') setOwn(copy, key, value);
+    else copy[key] = value;
   }
   return copy;
 }

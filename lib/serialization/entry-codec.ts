@@ -1,6 +1,9 @@
 import { CacheError } from '../errors.js';
 import type { CacheSerializer } from '../interfaces/cache-module-options.interface.js';
+import { EXTENDED_MARK } from './extended-annotation.js';
+import { faithfulSerializer } from './faithful.serializer.js';
 import { jsonSerializer } from './json.serializer.js';
+import { toStoredData, type ValueType } from './value-type.js';
 
 /** Tag name → the tag's version when the entry was written. */
 export type TagVersions = Record<string, string>;
@@ -14,33 +17,50 @@ const PLAIN = 'J';
 const TAGGED = 'T';
 
 /**
- * The stored form of an entry: a one-letter marker, then for a tagged entry the tag versions on
- * their own line, then the serialized value. Anything else read back is corrupt.
+ * The stored form of an entry: `J` then the serialized value; or, for a tagged entry, `T`, the tag
+ * versions as JSON and a newline, then the serialized value. With the default serializer a value
+ * in the extended form starts with `X`, and an untagged one is stored as is (`X{…}`, no `J`), so
+ * `J` is always followed by plain JSON. Anything else read back is corrupt.
  */
 export class EntryCodec {
-  constructor(private readonly serializer: CacheSerializer) {}
+  /** Decoded values of `isPlain` entries are plain JSON data; the others can be deep-copied too. */
+  readonly copyable: boolean;
+  private readonly faithful: boolean;
 
-  /** Values come back from `JSON.parse` (the default serializer): plain data, safe to deep-copy. */
-  get plainJson(): boolean {
-    return this.serializer === jsonSerializer;
+  constructor(private readonly serializer: CacheSerializer) {
+    this.faithful = serializer === faithfulSerializer;
+    this.copyable = this.faithful || serializer === jsonSerializer;
   }
 
-  serialize(value: unknown): string {
-    return this.serializer.serialize(value);
+  /** The value's text; with `type`, the data of its instance(s). Throws for a value it refuses. */
+  serialize(value: unknown, type?: ValueType): string {
+    return this.serializer.serialize(type === undefined ? value : toStoredData(value, type));
   }
 
   wrap(serialized: string, tags?: TagVersions): string {
-    return tags ? `${TAGGED}${JSON.stringify(tags)}\n${serialized}` : PLAIN + serialized;
+    if (tags) return `${TAGGED}${JSON.stringify(tags)}\n${serialized}`;
+    return this.faithful && serialized[0] === EXTENDED_MARK ? serialized : PLAIN + serialized;
   }
 
+  /** Throws a `CacheError` (`E_CACHE_CORRUPTED_ENTRY`) for text that is not an entry. */
   decode(stored: string): DecodedEntry {
     try {
       if (stored[0] === PLAIN) return { value: this.serializer.deserialize(stored.slice(1)) };
       if (stored[0] === TAGGED) return this.decodeTagged(stored);
+      if (stored[0] === EXTENDED_MARK && this.faithful) {
+        return { value: this.serializer.deserialize(stored) };
+      }
     } catch (cause) {
       throw corrupt(stored, cause);
     }
     throw corrupt(stored);
+  }
+
+  /** Whether the entry's value is plain JSON data (a copyable codec only). */
+  isPlain(stored: string): boolean {
+    if (!this.faithful) return true;
+    const at = stored[0] === TAGGED ? stored.indexOf('\n') + 1 : 0;
+    return stored[at] !== EXTENDED_MARK;
   }
 
   private decodeTagged(stored: string): DecodedEntry {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CacheTtlError } from '../../lib/index.js';
+import { CacheTtlError, type CacheModuleOptions } from '../../lib/index.js';
 import {
   freshPrefix,
   patient,
@@ -9,6 +9,7 @@ import {
   type CacheApp,
 } from './cache-app.js';
 import { eventually } from './store-contract.js';
+import { describeFaithfulValues, User } from './value-behaviour.js';
 
 /** Every CacheClient behaviour of the contract, run against one real backend. */
 export function describeCacheClient(spec: BackendSpec) {
@@ -16,7 +17,7 @@ export function describeCacheClient(spec: BackendSpec) {
     let backend: BackendFixture;
     let app: CacheApp;
     const apps: CacheApp[] = [];
-    const open = async (options = {}) => {
+    const open = async (options: Partial<CacheModuleOptions> = {}) => {
       const started = await startCacheApp(
         patient({ ...backend.options(freshPrefix()), ...options }),
       );
@@ -116,9 +117,9 @@ export function describeCacheClient(spec: BackendSpec) {
       circular.self = circular;
       const before = app.client.stats().errors;
       expect(await app.client.set('circular', circular)).toBe(false);
-      expect(await app.client.set('bigint', { n: 10n })).toBe(false);
+      expect(await app.client.set('instance', { user: new User(1, 'Ada') })).toBe(false);
       expect(await app.client.set('fn', { run: () => 1 })).toBe(false);
-      expect(await app.client.getMany(['circular', 'bigint', 'fn'])).toEqual([
+      expect(await app.client.getMany(['circular', 'instance', 'fn'])).toEqual([
         undefined,
         undefined,
         undefined,
@@ -226,5 +227,7 @@ export function describeCacheClient(spec: BackendSpec) {
       });
       expect(app.client.stats().store).toBe(spec.name);
     });
+
+    describeFaithfulValues({ app: () => app, open }, spec.name);
   });
 }

@@ -23,6 +23,8 @@ import {
   ObservableService,
   OrdersRepository,
   PricingService,
+  Profile,
+  ProfilesService,
   QuoteService,
   ReportBuilder,
   RequestCatalog,
@@ -47,6 +49,7 @@ const APP_PROVIDERS: Provider[] = [
   DefaultCacheService,
   ThrowingCallbacks,
   ObservableService,
+  ProfilesService,
 ];
 
 /**
@@ -246,6 +249,59 @@ export function describeRealApps(spec: BackendSpec) {
       expect(again).toBeInstanceOf(Promise);
       expect(await again).toBe(6);
       expect(service.calls.count('undeclaredPromise')).toBe(1);
+    });
+  });
+
+  describe('values that are not plain JSON', () => {
+    beforeEach(async () => {
+      module = await startApp();
+      await module.init();
+    });
+
+    it('restores class instances with type, also in an array', async () => {
+      const profiles = module.get(ProfilesService);
+      await profiles.one(1);
+      const hit = await profiles.one(1);
+      expect(hit).toBeInstanceOf(Profile);
+      expect(hit.greet()).toBe('hi Ada');
+      await profiles.all();
+      const all = await profiles.all();
+      expect(all.every((profile) => profile instanceof Profile)).toBe(true);
+      expect(all.map((profile) => profile.greet())).toEqual(['hi Ada', 'hi Grace']);
+      expect(profiles.calls.count('one')).toBe(1);
+      expect(profiles.calls.count('all')).toBe(1);
+    });
+
+    it('never caches a class instance without type, and counts why', async () => {
+      const profiles = module.get(ProfilesService);
+      const errors = module.get(CacheClient).stats().errors;
+      expect(await profiles.untyped(1)).toBeInstanceOf(Profile);
+      expect(await profiles.untyped(1)).toBeInstanceOf(Profile);
+      expect(profiles.calls.count('untyped')).toBe(2);
+      expect(module.get(CacheClient).stats().errors).toBeGreaterThan(errors);
+    });
+
+    it('returns Date, Set, BigInt and undefined members on a hit as the miss did', async () => {
+      const profiles = module.get(ProfilesService);
+      const miss = await profiles.typedValues();
+      const hit = await profiles.typedValues();
+      expect(profiles.calls.count('typedValues')).toBe(1);
+      expect(hit).toEqual(miss);
+      expect(hit.at).toBeInstanceOf(Date);
+      expect(hit.seen).toBeInstanceOf(Set);
+      expect(typeof hit.big).toBe('bigint');
+      expect(Object.keys(hit)).toContain('gone');
+    });
+
+    it('hands out the stored object deep-frozen with clone: false', async () => {
+      const profiles = module.get(ProfilesService);
+      await profiles.frozen();
+      const first = await profiles.frozen();
+      const second = await profiles.frozen();
+      expect(first).toEqual({ tags: ['a'] });
+      expect(Object.isFrozen(first) && Object.isFrozen(first.tags)).toBe(true);
+      if (spec.name === 'memory') expect(second).toBe(first);
+      expect(profiles.calls.count('frozen')).toBe(1);
     });
   });
 

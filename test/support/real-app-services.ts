@@ -309,3 +309,50 @@ export class ObservableService {
     return Promise.resolve(n * 2);
   }
 }
+
+export class Profile {
+  constructor(
+    readonly id: number,
+    public name: string,
+  ) {}
+
+  greet(): string {
+    return `hi ${this.name}`;
+  }
+}
+
+/** Values that are not plain JSON, through the decorators. */
+@Injectable()
+export class ProfilesService {
+  readonly calls = new CallLog();
+
+  @Cacheable({ key: (id: number) => `profile:${id}`, type: Profile })
+  async one(id: number): Promise<Profile> {
+    this.calls.hit('one');
+    return new Profile(id, 'Ada');
+  }
+
+  @Cacheable({ key: 'profiles', type: [Profile] })
+  async all(): Promise<Profile[]> {
+    this.calls.hit('all');
+    return [new Profile(1, 'Ada'), new Profile(2, 'Grace')];
+  }
+
+  @Cacheable({ key: (id: number) => `untyped-profile:${id}` })
+  async untyped(id: number): Promise<Profile> {
+    this.calls.hit('untyped');
+    return new Profile(id, 'Alan');
+  }
+
+  @Cacheable({ key: 'frozen', clone: false })
+  async frozen(): Promise<{ tags: string[] }> {
+    this.calls.hit('frozen');
+    return { tags: ['a'] };
+  }
+
+  @Cacheable({ key: 'typed-values' })
+  async typedValues(): Promise<{ at: Date; seen: Set<string>; big: bigint; gone: undefined }> {
+    this.calls.hit('typedValues');
+    return { at: new Date(0), seen: new Set(['x']), big: 10n ** 20n, gone: undefined };
+  }
+}

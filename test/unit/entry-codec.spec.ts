@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CacheError, jsonSerializer } from '../../lib/index.js';
+import { CacheError, faithfulSerializer, jsonSerializer } from '../../lib/index.js';
 import { EntryCodec } from '../../lib/serialization/entry-codec.js';
 
 const codec = new EntryCodec(jsonSerializer);
@@ -34,5 +34,39 @@ describe('EntryCodec', () => {
         expect.objectContaining({ code: 'E_CACHE_CORRUPTED_ENTRY' }) as CacheError,
       );
     }
+  });
+});
+
+describe('EntryCodec with the default serializer', () => {
+  const faithful = new EntryCodec(faithfulSerializer);
+  const entry = (value: unknown, tags?: Record<string, string>) =>
+    faithful.wrap(faithful.serialize(value), tags);
+
+  it('frames plain JSON as J + its JSON text, and the extended form as X… without a J', () => {
+    expect(entry({ a: [1] })).toBe('J{"a":[1]}');
+    expect(entry(new Set([1]))).toBe('X{"json":[1],"meta":"Set"}');
+    expect(entry(new Set([1]), { t: '1' })).toBe('T{"t":"1"}\nX{"json":[1],"meta":"Set"}');
+    expect(faithful.decode(entry(new Set([1]), { t: '1' }))).toEqual({
+      value: new Set([1]),
+      tags: { t: '1' },
+    });
+  });
+
+  it('tells plain entries from extended ones', () => {
+    expect(faithful.isPlain(entry({ a: 1 }))).toBe(true);
+    expect(faithful.isPlain(entry({ a: 1 }, { t: '1' }))).toBe(true);
+    expect(faithful.isPlain(entry(1n))).toBe(false);
+    expect(faithful.isPlain(entry(1n, { t: '1' }))).toBe(false);
+  });
+
+  it('reads entries written before extended values existed', () => {
+    expect(faithful.decode('J{"id":1}')).toEqual({ value: { id: 1 } });
+    expect(faithful.decode('T{"t":"v"}\n[1]')).toEqual({ value: [1], tags: { t: 'v' } });
+  });
+
+  it('treats an X entry as corrupt under another serializer', () => {
+    expect(() => codec.decode('X{"json":[1],"meta":"Set"}')).toThrow(
+      expect.objectContaining({ code: 'E_CACHE_CORRUPTED_ENTRY' }) as CacheError,
+    );
   });
 });
