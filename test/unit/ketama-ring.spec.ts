@@ -186,7 +186,6 @@ describe('ketama ring', () => {
       const selector = new KetamaServerSelector(
         servers,
         { afterFailures: 2, retryAfterMs: 5000 },
-        new Set(),
         undefined,
         clock,
       );
@@ -207,14 +206,12 @@ describe('ketama ring', () => {
       expect(selector.ejected()).toEqual([]);
     });
 
-    it('never ejects a server after a success between failures, the last server on the ring, or pinned keys', () => {
+    it('never ejects a server after a success between failures, or the last server on the ring', () => {
       const servers = members(['a:1', 'b:2']);
-      const pinned = KEYS.find((key) => new KetamaRing(servers).serverFor(key) === 0)!;
-      const selector = new KetamaServerSelector(
-        servers,
-        { afterFailures: 2, retryAfterMs: 60_000 },
-        new Set([pinned]),
-      );
+      const selector = new KetamaServerSelector(servers, {
+        afterFailures: 2,
+        retryAfterMs: 60_000,
+      });
       const first = selector.healthOf(0);
       first.failed();
       first.succeeded();
@@ -222,7 +219,6 @@ describe('ketama ring', () => {
       expect(selector.ejected()).toEqual([]);
       first.failed();
       expect(selector.ejected()).toEqual([0]);
-      expect(selector.serverFor(pinned)).toBe(0);
       const second = selector.healthOf(1);
       second.failed();
       second.failed();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jsonSerializer } from '../../lib/index.js';
+import { faithfulSerializer } from '../../lib/index.js';
 import { CACHE_DEFAULTS, defaultKeyPrefix } from '../../lib/options/cache-defaults.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -19,7 +19,6 @@ const SECTIONS: Record<string, string> = {
 const WORDS: Record<string, unknown> = {
   '': undefined,
   unbounded: undefined,
-  JSON: jsonSerializer,
 };
 /** `CACHE_DEFAULTS.redis` holds what the module gives ioredis, not options of its own. */
 const NOT_OPTIONS = new Set(['redis.connectTimeout', 'redis.maxReconnectDelay']);
@@ -102,7 +101,7 @@ function jsdocDefaults(): Map<string, unknown> {
 function parseLiteral(text: string): unknown {
   if (/^'.*'$/.test(text)) return text.slice(1, -1);
   if (text === 'true' || text === 'false') return text === 'true';
-  if (text === 'jsonSerializer') return jsonSerializer;
+  if (text === 'faithfulSerializer') return faithfulSerializer;
   const number = Number(text.replace(/_/g, ''));
   expect(Number.isFinite(number), `literal ${text}`).toBe(true);
   return number;
@@ -121,7 +120,7 @@ function defaultAt(path: string): unknown {
 function optionPaths(): string[] {
   const leaves = (node: object, prefix: string): string[] =>
     Object.entries(node).flatMap(([key, value]) =>
-      typeof value === 'object' && value !== jsonSerializer
+      typeof value === 'object' && value !== faithfulSerializer
         ? leaves(value, `${prefix}${key}.`)
         : [`${prefix}${key}`],
     );

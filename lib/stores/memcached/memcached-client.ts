@@ -60,11 +60,9 @@ export function withMemcachedDefaults(connection: MemcachedStoreConnection): Mem
  * attempt per call (the cache client above retries), `commandTimeout` per request, no memjs
  * failover, TCP keep-alive, no logging; keys placed on a ketama ring (libmemcached / twemproxy
  * compatible), from which a failing server is ejected only when `ejectAfterFailures` is set.
- * `pinnedKeys` never move on an ejection.
  */
 export function createMemcachedClient(
   settings: MemcachedSettings & { commandTimeout: number },
-  pinnedKeys: readonly string[] = [],
 ): MemcachedClientHandle {
   if (settings.client) {
     const { server, serverSelection } = checkMemjs(settings.client);
@@ -93,7 +91,6 @@ export function createMemcachedClient(
   const selector = new KetamaServerSelector(
     addresses.map(ringMember),
     { afterFailures: settings.ejectAfterFailures, retryAfterMs: settings.retryEjectedAfterMs },
-    new Set(pinnedKeys),
     (event, index) => logRingChange(event, owned[index].address, settings),
   );
   if (!support.serverSelection) {

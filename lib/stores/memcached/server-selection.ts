@@ -25,8 +25,7 @@ export type RingChangeListener = (event: 'ejected' | 'readmitted', server: numbe
  * changes: a dead server's keys fail (and read as misses above), every other key stays where it
  * is. With ejection, `afterFailures` consecutive failures of one server take it off the ring for
  * `retryAfterMs` (its keys move to the next points: the other servers), then it is put back and
- * its keys return to it. The last server on the ring is never ejected. `pinnedKeys` always use the
- * full ring, so an ejection never moves them.
+ * its keys return to it. The last server on the ring is never ejected.
  */
 export class KetamaServerSelector {
   private readonly full: KetamaRing;
@@ -39,7 +38,6 @@ export class KetamaServerSelector {
   constructor(
     private readonly servers: readonly KetamaServer[],
     private readonly ejection: EjectionPolicy = { afterFailures: 0, retryAfterMs: 0 },
-    private readonly pinnedKeys: ReadonlySet<string> = new Set(),
     private readonly onChange?: RingChangeListener,
     private readonly now: () => number = Date.now,
   ) {
@@ -52,7 +50,7 @@ export class KetamaServerSelector {
   /** Index, in the pool, of the server that holds `key` now. */
   serverFor(key: string): number {
     if (this.now() >= this.nextReadmission) this.readmitDue();
-    if (this.current === this.full || this.pinnedKeys.has(key)) return this.full.serverFor(key);
+    if (this.current === this.full) return this.full.serverFor(key);
     return this.current.serverFor(key);
   }
 
