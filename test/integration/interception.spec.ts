@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Cacheable, CacheClient, CacheModule } from '../../lib/index.js';
+import { Cacheable, CacheClient, CacheEvict, CacheModule } from '../../lib/index.js';
 import { Loads, ReportBuilder, RequestCatalog } from '../support/real-app-services.js';
 
 const modules: TestingModule[] = [];
@@ -88,11 +88,44 @@ class Counter {
   }
 }
 
+const fail = (): never => {
+  throw new Error('option callback failed');
+};
+
+@Injectable()
+class ThrowingSync {
+  runs = 0;
+  @Cacheable({ key: fail })
+  badKey(): number {
+    return ++this.runs;
+  }
+
+  @Cacheable({ key: 'sync-unless', unless: fail })
+  badUnless(): number {
+    return ++this.runs;
+  }
+
+  @CacheEvict({ keys: fail })
+  badEvict(): string {
+    return 'evicted';
+  }
+}
+
 describe('a synchronous cached method', () => {
   it('stays synchronous on the memory store', async () => {
     const module = await startApp([Counter]);
     const counter = module.get(Counter);
     expect(counter.count()).toBe(1);
     expect(counter.count()).toBe(1);
+  });
+
+  it('returns its own result, synchronously, whatever an option callback throws', async () => {
+    const module = await startApp([ThrowingSync]);
+    const service = module.get(ThrowingSync);
+    expect(service.badKey()).toBe(1);
+    expect(service.badUnless()).toBe(2);
+    expect(service.badUnless()).toBe(3);
+    expect(service.badEvict()).toBe('evicted');
+    expect(module.get(CacheClient).stats().errors).toBe(4);
   });
 });

@@ -112,8 +112,9 @@ export function describeRealApps(spec: BackendSpec) {
       expect(checkout).not.toBe(quote);
       expect(await checkout.price('mug')).toBe(300);
       expect(await quote.price('mug')).toBe(300);
-      const resolved = await module.resolve(CheckoutService);
-      expect(await resolved.pricing.price('mug')).toBe(300);
+      const resolved = await module.resolve(PricingService);
+      expect(resolved).not.toBe(checkout);
+      expect(await resolved.price('mug')).toBe(300);
       expect(loads.count('price')).toBe(1);
     });
 
