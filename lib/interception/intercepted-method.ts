@@ -24,7 +24,7 @@ export class InterceptedMethod {
   private known?: MethodKind;
   private readonly bindings = new WeakMap<AppCaches, WeakMap<object, Binding>>();
   private last?: { type: object; app: AppCaches; plan: BoundPlan };
-  private reported = false;
+  private readonly said = new Set<string>();
 
   constructor(
     readonly original: Method,
@@ -93,10 +93,10 @@ export class InterceptedMethod {
     this.warnOnce(`${error instanceof Error ? error.message : String(error)} Calls run uncached.`);
   }
 
-  /** Logs a problem of this method's caching once. */
+  /** Logs a problem of this method's caching, each message once. */
   warnOnce(message: string): void {
-    if (this.reported) return;
-    this.reported = true;
+    if (this.said.has(message)) return;
+    this.said.add(message);
     logger.error(message);
   }
 }
@@ -131,6 +131,7 @@ export function interceptMethod(
     Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, current), intercepted);
   }
   Object.defineProperty(intercepted, 'name', { value: current.name });
+  Object.defineProperty(intercepted, 'length', { value: current.length });
   intercepted[SITE] = site;
   descriptor.value = intercepted;
   return intercepted;
