@@ -12,10 +12,8 @@ export interface CacheEnv {
 
 export const DEFAULT_CACHE_TTL = '5m';
 export const DEFAULT_CACHE_KEY_PREFIX = 'sample-app:';
-const DEFAULT_MEMCACHED_PORT = 11211;
 const URL_FORMS = 'redis://host:port, rediss://host:port or memcached://host:port[,host:port…]';
 const TTL_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)?$/;
-const SERVER_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[^\s:/@,[\]]+)(?::(\d+))?$/;
 
 /** The `CacheModule` options for an environment: the store from `CACHE_URL`, TTL and key prefix. */
 export function cacheOptionsFromEnv(env: CacheEnv): CacheModuleOptions {
@@ -33,7 +31,8 @@ export function storeOptionsFromUrl(url: string | undefined): CacheModuleOptions
   const scheme = value.slice(0, Math.max(value.indexOf('://'), 0)).toLowerCase();
   if (scheme === 'redis' || scheme === 'rediss')
     return { store: 'redis', redis: redisOptions(value) };
-  if (scheme === 'memcached') return { store: 'memcached', memcached: memcachedOptions(value) };
+  // The package parses and checks memcached://[user:pass@]h1[:p1],h2[:p2] itself (memcached.url).
+  if (scheme === 'memcached') return { store: 'memcached', memcached: { url: value } };
   throw invalidUrl(value, scheme ? `unknown scheme "${scheme}://"` : 'no scheme');
 }
 
@@ -57,36 +56,6 @@ function redisOptions(url: string): NonNullable<CacheModuleOptions['redis']> {
   }
   if (!parsed.hostname) throw invalidUrl(url, 'no host');
   return { url };
-}
-
-function memcachedOptions(url: string): NonNullable<CacheModuleOptions['memcached']> {
-  const rest = url.slice('memcached://'.length).replace(/\/+$/, '');
-  const at = rest.lastIndexOf('@');
-  const hosts = at === -1 ? rest : rest.slice(at + 1);
-  if (!hosts) throw invalidUrl(url, 'no server');
-  const servers = hosts.split(',').map((server) => memcachedServer(url, server.trim()));
-  return { servers, ...(at === -1 ? {} : memcachedCredentials(url, rest.slice(0, at))) };
-}
-
-function memcachedServer(url: string, server: string): string {
-  const match = SERVER_PATTERN.exec(server);
-  if (!match) throw invalidUrl(url, `server ${JSON.stringify(server)} is not host:port`);
-  const port = match[2] === undefined ? DEFAULT_MEMCACHED_PORT : Number(match[2]);
-  if (port < 1 || port > 65535)
-    throw invalidUrl(url, `server ${JSON.stringify(server)} has port ${port}`);
-  return `${match[1]}:${port}`;
-}
-
-function memcachedCredentials(
-  url: string,
-  userInfo: string,
-): { username: string; password: string } {
-  const colon = userInfo.indexOf(':');
-  if (colon <= 0) throw invalidUrl(url, 'credentials must be user:password');
-  return {
-    username: decodeURIComponent(userInfo.slice(0, colon)),
-    password: decodeURIComponent(userInfo.slice(colon + 1)),
-  };
 }
 
 function invalidUrl(url: string, reason: string): Error {
