@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KetamaRing, ketamaLabel } from '../../lib/stores/memcached/ketama-ring.js';
 import { namespaceKey } from '../../lib/stores/memcached/key-mapper.js';
-import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { freshPrefix, patient, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import { memcachedCommand, memcachedKeys } from '../support/memcached-stats.js';
 import { startMemcached, type ServerProcess } from '../support/servers.js';
 import { eventually } from '../support/store-contract.js';
@@ -208,11 +208,13 @@ describe('memcached prefixes that start alike (app: and app:v2:) on one pool', (
 
   it("never see each other's entries, and each one's clear() leaves the other's", async () => {
     const open = async (keyPrefix: string) => {
-      const app = await startCacheApp({
-        store: 'memcached',
-        memcached: { servers: servers.map((server) => server.address) },
-        keyPrefix,
-      });
+      const app = await startCacheApp(
+        patient({
+          store: 'memcached',
+          memcached: { servers: servers.map((server) => server.address) },
+          keyPrefix,
+        }),
+      );
       apps.push(app);
       return app;
     };

@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   freshPrefix,
+  patient,
   startCacheApp,
   type BackendSpec,
   type CacheApp,
@@ -46,11 +47,9 @@ describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
   describe('keys on every master', () => {
     const apps: CacheApp[] = [];
     const open = async (keyPrefix = freshPrefix()) => {
-      const app = await startCacheApp({
-        store: 'redis',
-        redis: { cluster: { nodes: cluster.nodes } },
-        keyPrefix,
-      });
+      const app = await startCacheApp(
+        patient({ store: 'redis', redis: { cluster: { nodes: cluster.nodes } }, keyPrefix }),
+      );
       apps.push(app);
       return { app, keyPrefix };
     };

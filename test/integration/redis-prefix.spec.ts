@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheOptionsError } from '../../lib/index.js';
 import { RedisStore } from '../../lib/stores/redis.store.js';
-import { startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { patient, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 import { inspectRedis } from '../support/redis-cli.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
@@ -25,7 +25,7 @@ function describePrefixPairs(
 ) {
   const apps: CacheApp[] = [];
   const open = async (keyPrefix: string) => {
-    const app = await startCacheApp({ ...options(), keyPrefix });
+    const app = await startCacheApp(patient({ ...options(), keyPrefix }));
     apps.push(app);
     return app;
   };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPrefix, startCacheApp, type BackendSpec } from '../support/cache-app.js';
+import { freshPrefix, patient, startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
@@ -35,11 +35,13 @@ describe('through Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
 
   it('writes to the master the sentinels name, and the replica receives the entries', async () => {
     const keyPrefix = freshPrefix();
-    const app = await startCacheApp({
-      store: 'redis',
-      redis: { sentinel: { sentinels: setup.sentinels, name: setup.name } },
-      keyPrefix,
-    });
+    const app = await startCacheApp(
+      patient({
+        store: 'redis',
+        redis: { sentinel: { sentinels: setup.sentinels, name: setup.name } },
+        keyPrefix,
+      }),
+    );
     try {
       const master = await setup.master();
       const [replica] = setup.nodes.filter((node) => node !== master);
