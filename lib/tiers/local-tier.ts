@@ -233,7 +233,7 @@ export class LocalTier {
 
 /** How long an entry may live in L1: its own remaining TTL, capped. */
 function lifetime(ttlMs: number | undefined, cap: number): number {
-  return ttlMs === undefined || ttlMs === 0 ? cap : Math.min(ttlMs, cap);
+  return ttlMs === undefined || ttlMs === 0 ? cap : Math.min(Math.ceil(ttlMs), cap);
 }
 
 function tagNames(entry: DecodedValue): string[] | undefined {
