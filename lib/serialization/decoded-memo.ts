@@ -1,21 +1,6 @@
-import type { Type } from '@nestjs/common';
-import { cloneJson } from './clone-json.js';
-import { cloneValue } from './clone-value.js';
-import { deepFreeze, isFreezable } from './deep-freeze.js';
-import type { DecodedEntry, EntryCodec, TagVersions } from './entry-codec.js';
-import { restoreType, type ValueType } from './value-type.js';
-
-interface Remembered {
-  value: unknown;
-  tags?: TagVersions;
-  /** The value is plain JSON data (`cloneJson` copies it); else `cloneValue` does. */
-  plain: boolean;
-  /** Known once a read without copies asked: `false` when the value cannot be frozen. */
-  freezable?: boolean;
-  /** The frozen instances handed out to reads with `type`, by class (`User`, then `[User]`). */
-  instances?: Map<Type<unknown>, unknown>;
-  arrays?: Map<Type<unknown>, unknown>;
-}
+import { DecodedValue, sizeOfText } from './decoded-value.js';
+import type { DecodedEntry, EntryCodec } from './entry-codec.js';
+import type { ValueType } from './value-type.js';
 
 export interface MemoBounds {
   /** Most entries remembered. */
@@ -35,7 +20,7 @@ export interface MemoBounds {
  * of a memory hit, and an often-read entry pushed out here only costs one parse.
  */
 export class DecodedMemo {
-  private readonly entries = new Map<string, Remembered>();
+  private readonly entries = new Map<string, DecodedValue>();
   /** Bytes of the remembered texts, counted as `maxSize` counts them. */
   private bytes = 0;
   private readonly maxEntries: number;
@@ -56,15 +41,10 @@ export class DecodedMemo {
   decode(stored: string, type?: ValueType, clone = true): DecodedEntry {
     let entry = this.entries.get(stored);
     if (entry === undefined) {
-      const { value, tags } = this.codec.decode(stored);
-      entry = { value, tags, plain: this.codec.isPlain(stored) };
+      entry = new DecodedValue(this.codec, stored);
       this.remember(stored, entry);
     }
-    if (clone || !(entry.freezable ??= isFreezable(entry.value))) {
-      const value = entry.plain ? cloneJson(entry.value) : cloneValue(entry.value);
-      return { value: type === undefined ? value : restoreType(value, type), tags: entry.tags };
-    }
-    return { value: this.frozen(entry, type), tags: entry.tags };
+    return { value: entry.read(type, clone), tags: entry.tags };
   }
 
   /** Forgets every entry. */
@@ -78,33 +58,15 @@ export class DecodedMemo {
     return this.entries.size;
   }
 
-  private remember(stored: string, entry: Remembered): void {
-    const size = sizeOf(stored);
+  private remember(stored: string, entry: DecodedValue): void {
+    const size = entry.size;
     if (size > this.maxSize) return;
     this.entries.set(stored, entry);
     this.bytes += size;
     while (this.entries.size > this.maxEntries || this.bytes > this.maxSize) {
       const oldest = this.entries.keys().next().value!;
       this.entries.delete(oldest);
-      this.bytes -= sizeOf(oldest);
+      this.bytes -= sizeOfText(oldest);
     }
   }
-
-  private frozen(entry: Remembered, type: ValueType | undefined): unknown {
-    if (type === undefined) return deepFreeze(entry.value);
-    const byClass = Array.isArray(type)
-      ? (entry.arrays ??= new Map())
-      : (entry.instances ??= new Map());
-    const key = Array.isArray(type) ? type[0] : type;
-    let instance = byClass.get(key);
-    if (instance === undefined) {
-      instance = deepFreeze(restoreType(cloneValue(entry.value), type));
-      byClass.set(key, instance);
-    }
-    return instance;
-  }
-}
-
-function sizeOf(stored: string): number {
-  return stored.length * 2;
 }

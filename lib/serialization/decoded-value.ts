@@ -1,0 +1,61 @@
+import type { Type } from '@nestjs/common';
+import { cloneJson } from './clone-json.js';
+import { cloneValue } from './clone-value.js';
+import { deepFreeze, isFreezable } from './deep-freeze.js';
+import type { EntryCodec, TagVersions } from './entry-codec.js';
+import { restoreType, type ValueType } from './value-type.js';
+
+/**
+ * One stored text, decoded once and handed out many times: a copy of its own to each read, or,
+ * to a read with `clone: false`, one deep-frozen value (per `type`), the same on every hit.
+ */
+export class DecodedValue {
+  /** Bytes of the stored text (UTF-16 code units × 2), as the memory store counts `maxSize`. */
+  readonly size: number;
+  readonly tags?: TagVersions;
+  private readonly value: unknown;
+  /** The value is plain JSON data (`cloneJson` copies it); else `cloneValue` does. */
+  private readonly plain: boolean;
+  /** Known once a read without copies asked: `false` when the value cannot be frozen. */
+  private freezable?: boolean;
+  /** The frozen instances handed out to reads with `type`, by class (`User`, then `[User]`). */
+  private instances?: Map<Type<unknown>, unknown>;
+  private arrays?: Map<Type<unknown>, unknown>;
+
+  /** Throws a `CacheError` (`E_CACHE_CORRUPTED_ENTRY`) for text that is not an entry. */
+  constructor(codec: EntryCodec, stored: string) {
+    const { value, tags } = codec.decode(stored);
+    this.value = value;
+    if (tags) this.tags = tags;
+    this.plain = codec.isPlain(stored);
+    this.size = sizeOfText(stored);
+  }
+
+  /** The value as a read asks: instances of `type`, and a copy of its own unless `clone` is false. */
+  read(type?: ValueType, clone = true): unknown {
+    if (clone || !(this.freezable ??= isFreezable(this.value))) {
+      const value = this.plain ? cloneJson(this.value) : cloneValue(this.value);
+      return type === undefined ? value : restoreType(value, type);
+    }
+    return this.frozen(type);
+  }
+
+  private frozen(type: ValueType | undefined): unknown {
+    if (type === undefined) return deepFreeze(this.value);
+    const byClass = Array.isArray(type)
+      ? (this.arrays ??= new Map())
+      : (this.instances ??= new Map());
+    const key = Array.isArray(type) ? type[0] : type;
+    let instance = byClass.get(key);
+    if (instance === undefined) {
+      instance = deepFreeze(restoreType(cloneValue(this.value), type));
+      byClass.set(key, instance);
+    }
+    return instance;
+  }
+}
+
+/** Bytes a stored text counts for against a `maxSize`: UTF-16 code units × 2. */
+export function sizeOfText(stored: string): number {
+  return stored.length * 2;
+}
