@@ -1,24 +1,12 @@
 import calculateSlot from 'cluster-key-slot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUS_DEFAULTS, type InvalidationBusOptions } from '../../lib/tiers/bus-options.js';
-import { InvalidationBus } from '../../lib/tiers/invalidation-bus.js';
-import { busUp, recordBus } from '../support/bus-recorder.js';
+import { BUS_DEFAULTS } from '../../lib/tiers/bus-options.js';
+import { busesOfEachTest, busUp, recordBus } from '../support/bus-recorder.js';
 import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
-let channels = 0;
-const freshChannel = () => `bus-fault-${process.pid}-${++channels}`;
-
-const opened: InvalidationBus[] = [];
-function openBus(options: InvalidationBusOptions): InvalidationBus {
-  const bus = new InvalidationBus(options);
-  opened.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((bus) => bus.close()));
-});
+const { freshChannel, openBus } = busesOfEachTest('fault');
 
 /** A paused server is noticed within one heartbeat interval plus one PING timeout (750 ms). */
 const PAUSE_DETECTION_BOUND_MS = BUS_DEFAULTS.heartbeatInterval + BUS_DEFAULTS.commandTimeout;

@@ -1,9 +1,8 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidationBus } from '../../lib/tiers/invalidation-bus.js';
-import type { InvalidationBusOptions } from '../../lib/tiers/bus-options.js';
-import { busUp, recordBus } from '../support/bus-recorder.js';
+import { busesOfEachTest, busUp, recordBus } from '../support/bus-recorder.js';
 import { inspectRedis, redisConnections } from '../support/redis-cli.js';
 import {
   keysInSlots,
@@ -13,19 +12,7 @@ import {
 import { startRedis, type RedisServer } from '../support/servers.js';
 import { eventually } from '../support/store-contract.js';
 
-let channels = 0;
-const freshChannel = () => `bus-test-${process.pid}-${++channels}`;
-
-/** Buses a test opened, closed after it. */
-const opened: InvalidationBus[] = [];
-function openBus(options: InvalidationBusOptions): InvalidationBus {
-  const bus = new InvalidationBus(options);
-  opened.push(bus);
-  return bus;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((bus) => bus.close()));
-});
+const { freshChannel, openBus } = busesOfEachTest('test');
 
 describe('InvalidationBus on a standalone Redis', () => {
   let server: RedisServer;

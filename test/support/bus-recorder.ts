@@ -1,6 +1,28 @@
+import { afterEach } from 'vitest';
 import type { ReceivedInvalidation } from '../../lib/tiers/bus-message.js';
-import type { InvalidationBus } from '../../lib/tiers/invalidation-bus.js';
+import type { InvalidationBusOptions } from '../../lib/tiers/bus-options.js';
+import { InvalidationBus } from '../../lib/tiers/invalidation-bus.js';
 import { eventually } from './store-contract.js';
+
+/**
+ * Opens buses for the tests of one spec file and closes them after each test; `freshChannel()`
+ * names a channel no other test uses.
+ */
+export function busesOfEachTest(label: string) {
+  let channels = 0;
+  const opened: InvalidationBus[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((bus) => bus.close()));
+  });
+  return {
+    freshChannel: () => `bus-${label}-${process.pid}-${++channels}`,
+    openBus(options: InvalidationBusOptions): InvalidationBus {
+      const bus = new InvalidationBus(options);
+      opened.push(bus);
+      return bus;
+    },
+  };
+}
 
 /** Everything a bus told its owner, in order, with when (performance.now()). */
 export interface BusRecorder {
