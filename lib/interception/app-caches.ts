@@ -19,18 +19,19 @@ export class AppCaches {
     this.caches.set(name, target);
     this.registrations++;
     appOfClient.set(client, this);
+    if (!liveApps.has(this)) appsChanged();
     liveApps.add(this);
   }
 
   /** A cache module of this app closed; once every one has, the app no longer claims instances. */
   release(): void {
-    if (--this.registrations <= 0) liveApps.delete(this);
+    if (--this.registrations <= 0 && liveApps.delete(this)) appsChanged();
   }
 
   /** The app failed to start: it claims no instance any more. */
   discard(): void {
     this.registrations = 0;
-    liveApps.delete(this);
+    if (liveApps.delete(this)) appsChanged();
   }
 
   get(name: string): CacheCallTarget | undefined {
@@ -63,6 +64,13 @@ const appOfInstance = new WeakMap<object, AppCaches>();
 const appsOfClass = new WeakMap<object, Set<AppCaches>>();
 const appOfClient = new WeakMap<object, AppCaches>();
 const liveApps = new Set<AppCaches>();
+/** Counts changes of `liveApps`: an instance that could not be placed is not looked at again before one. */
+let appsEpoch = 0;
+const unplacedAt = new WeakMap<object, number>();
+
+function appsChanged(): void {
+  appsEpoch++;
+}
 const logger = new Logger('CacheModule');
 const warned = new WeakSet<object>();
 
@@ -96,13 +104,17 @@ export function claimClass(type: object, app: AppCaches): void {
 export function appOf(instance: object): AppCaches | undefined {
   const bound = appOfInstance.get(instance);
   if (bound) return bound;
+  if (unplacedAt.get(instance) === appsEpoch) return undefined;
   const found =
     theOne(claimants(instance.constructor)) ??
     theOne([...liveApps].filter((app) => app.provides(instance))) ??
     theOne([...liveApps]) ??
     appOfDependency(instance);
   if (found) appOfInstance.set(instance, found);
-  else warnUnplaced(instance);
+  else {
+    unplacedAt.set(instance, appsEpoch);
+    warnUnplaced(instance);
+  }
   return found;
 }
 
