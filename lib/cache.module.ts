@@ -1,7 +1,8 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConfigurableModuleClass, OPTIONS_TYPE } from './cache.module-definition.js';
-import { STORE } from './cache.providers.js';
+import { CLIENT, STORE } from './cache.providers.js';
+import type { DistributedCacheClient } from './client/distributed-cache.client.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 
 /**
@@ -11,7 +12,10 @@ import type { CacheStore } from './stores/cache-store.interface.js';
  */
 @Module({ imports: [DiscoveryModule] })
 export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {
-  constructor(@Inject(STORE) private readonly store: CacheStore) {
+  constructor(
+    @Inject(STORE) private readonly store: CacheStore,
+    @Inject(CLIENT) private readonly client: DistributedCacheClient,
+  ) {
     super();
   }
 
@@ -21,6 +25,7 @@ export class CacheModule extends ConfigurableModuleClass implements OnApplicatio
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
     await this.store.close();
   }
 }

@@ -12,6 +12,11 @@ import { EntryCodec } from './serialization/entry-codec.js';
 import { MemoryStore } from './stores/memory.store.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
+import type { RedisStore } from './stores/redis.store.js';
+import { CACHE_DEFAULTS } from './options/cache-defaults.js';
+import { busChannel, InvalidationBus } from './tiers/invalidation-bus.js';
+import { LocalTier } from './tiers/local-tier.js';
+import { TwoTiers } from './tiers/two-tiers.js';
 
 /** Validated options of one module instance. */
 export const RESOLVED_OPTIONS = Symbol('nestjs-distributed-cache:resolved-options');
@@ -41,8 +46,11 @@ export function cacheProviders(name: string, optionsToken: string | symbol): Pro
     },
     {
       provide: CLIENT,
-      useFactory: (options: ResolvedCacheOptions, store: CacheStore) =>
-        createClient(options, store),
+      useFactory: async (options: ResolvedCacheOptions, store: CacheStore) => {
+        const tiers = createTiers(options, store, name);
+        await tiers?.ready(CACHE_DEFAULTS.redis.connectTimeout);
+        return createClient(options, store, tiers);
+      },
       inject: [RESOLVED_OPTIONS, STORE],
     },
     {
@@ -60,7 +68,40 @@ export function cacheProviders(name: string, optionsToken: string | symbol): Pro
   ];
 }
 
-function createClient(options: ResolvedCacheOptions, store: CacheStore): DistributedCacheClient {
+/**
+ * The L1 tier and its bus, when `l1` is on. The bus publishes on the Redis cache's own connection
+ * and opens one more to subscribe; a bus on another Redis opens both.
+ */
+function createTiers(
+  options: ResolvedCacheOptions,
+  store: CacheStore,
+  name: string,
+): TwoTiers | undefined {
+  const { tiers } = options;
+  if (!tiers) return undefined;
+  const logger = new Logger(`CacheClient ${name}`);
+  const redis = tiers.bus === 'store' ? { client: (store as RedisStore).connection } : tiers.bus;
+  const bus =
+    redis &&
+    new InvalidationBus({
+      redis,
+      channel: busChannel(options.keyPrefix),
+      commandTimeout: options.commandTimeout,
+    });
+  const l1 = new LocalTier({ ...tiers.l1, trusted: !bus });
+  if (!bus) {
+    logger.warn(
+      `The L1 of cache "${name}" has no invalidation bus: a change made on another app server is seen here only when the L1 copy expires (l1.ttl). Give bus: { redis } to keep every L1 current.`,
+    );
+  }
+  return new TwoTiers(l1, bus, logger);
+}
+
+function createClient(
+  options: ResolvedCacheOptions,
+  store: CacheStore,
+  tiers?: TwoTiers,
+): DistributedCacheClient {
   const failures = new FailureLog(new Logger('CacheClient'));
   const safe = new SafeStore(store, failures, options);
   store.onFailure?.((operation, error) => safe.report(`${store.name} ${operation}`, error));
@@ -72,5 +113,8 @@ function createClient(options: ResolvedCacheOptions, store: CacheStore): Distrib
           maxSize: options.store === 'memory' ? options.memory.maxSize : undefined,
         })
       : undefined;
-  return new DistributedCacheClient(safe, codec, options.ttlMs, memo, { clone: options.clone });
+  return new DistributedCacheClient(safe, codec, options.ttlMs, memo, {
+    clone: options.clone,
+    tiers,
+  });
 }

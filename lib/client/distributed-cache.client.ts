@@ -10,10 +10,13 @@ import type {
 } from '../interfaces/cache-client.interface.js';
 import type { Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
+import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
 import type { ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
+import type { FillToken } from '../tiers/local-tier.js';
+import type { TwoTiers } from '../tiers/two-tiers.js';
 import type { SafeStore } from './safe-store.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
@@ -43,9 +46,16 @@ export interface ClientSettings {
    * @default true
    */
   clone?: boolean;
+  /** An L1 in front of the store, kept consistent by a bus. */
+  tiers?: TwoTiers;
 }
 
-export type ReadResult = { hit: true; value: unknown; stored: string } | { hit: false };
+/**
+ * A hit carries what joiners of a single-flight decode their own copies from: the entry's text, or
+ * the entry decoded once (an L1 entry).
+ */
+export type ReadResult =
+  { hit: true; value: unknown; stored?: string; entry?: DecodedValue } | { hit: false };
 
 const MISS: ReadResult = { hit: false };
 
@@ -56,10 +66,12 @@ const MISS: ReadResult = { hit: false };
  */
 export class DistributedCacheClient extends CacheClient implements CacheCallTarget {
   readonly [CACHE_CALL_TARGET] = true;
-  private readonly counters = { hits: 0, misses: 0, sets: 0, deletes: 0 };
+  private readonly counters = { hits: 0, l1Hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
+  private readonly clone: boolean;
+  private readonly tiers?: TwoTiers;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
@@ -69,9 +81,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true }: ClientSettings = {},
+    { clone = true, tiers }: ClientSettings = {},
   ) {
     super();
+    this.clone = clone;
+    this.tiers = tiers;
     this.tags = new TagVersionRegistry(store);
     this.values = new ValueReader(codec, memo, clone, (operation, error) =>
       store.report(operation, error),
@@ -95,7 +109,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   async delete(key: string): Promise<boolean> {
     this.counters.deletes++;
-    return this.store.delete(checkKey(key));
+    const existed = await this.store.delete(checkKey(key));
+    await this.tiers?.dropEverywhere({ keys: [key] });
+    return existed;
   }
 
   async has(key: string): Promise<boolean> {
@@ -103,10 +119,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    const stored = (await this.store.getMany(keys.map(checkKey))) ?? keys.map(() => undefined);
+    keys.forEach(checkKey);
+    const l1 = this.tiers?.l1;
+    const held = keys.map((key) => l1?.get(key));
+    const fetch = keys.filter((_, i) => held[i] === undefined);
+    const token = l1?.begin();
+    const fetched = fetch.length ? await this.store.getMany(fetch) : [];
+    let next = 0;
     return Promise.all(
-      stored.map(async (text, i) => {
-        const found = await this.accept(keys[i], text);
+      keys.map(async (key, i) => {
+        const entry = held[i];
+        const found = entry
+          ? this.l1Hit(key, entry, AS_CONFIGURED)
+          : await this.accept(key, fetched?.[next++], AS_CONFIGURED, token);
         return found.hit ? (found.value as T) : undefined;
       }),
     );
@@ -114,18 +139,27 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   async setMany(entries: readonly CacheEntry[]): Promise<boolean> {
     const encoded = entries.flatMap(({ key, value, ttl }) => {
-      const stored = this.encode(checkKey(key), value);
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
+      const stored = this.encode(checkKey(key), value, ttlMs);
       return stored === undefined ? [] : [{ key, value: stored, ttlMs }];
     });
+    const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
     const written = await this.store.setMany(encoded);
     if (written) this.counters.sets += encoded.length;
+    if (this.tiers) {
+      encoded.forEach(({ key, value, ttlMs }, i) =>
+        this.keepWritten(key, value, ttlMs, tokens[i]!, written),
+      );
+      await this.tiers.announce({ keys: encoded.map(({ key }) => key) });
+    }
     return written && encoded.length === entries.length;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.counters.deletes += keys.length;
-    return this.store.deleteMany(keys.map(checkKey));
+    const deleted = await this.store.deleteMany(keys.map(checkKey));
+    await this.tiers?.dropEverywhere({ keys: [...keys] });
+    return deleted;
   }
 
   async getOrSet<T>(
@@ -137,23 +171,38 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
-    return this.tags.invalidate(tags.map(checkTag));
+    const invalidated = await this.tags.invalidate(tags.map(checkTag));
+    await this.tiers?.dropEverywhere({ tags: [...tags] });
+    return invalidated;
   }
 
+  /** Removes every entry of this cache, in the shared store and in every app server's L1. */
   async clear(): Promise<boolean> {
     const cleared = await this.store.clear();
     this.values.forget();
+    await this.tiers?.dropEverywhere({ clear: true });
     return cleared;
   }
 
+  /** Stops the bus of the L1 tier, if any. */
+  async close(): Promise<void> {
+    await this.tiers?.close();
+  }
+
   stats(): CacheStats {
-    const { hits, misses } = this.counters;
+    const { hits, l1Hits, misses, sets, deletes } = this.counters;
     const reads = hits + misses;
     return {
       store: this.store.name,
-      ...this.counters,
+      hits,
+      l1Hits,
+      l2Hits: hits - l1Hits,
+      misses,
+      sets,
+      deletes,
       errors: this.store.errors,
       hitRate: reads === 0 ? 0 : hits / reads,
+      ...this.tiers?.stats(),
     };
   }
 
@@ -195,11 +244,18 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */
   read(key: string, policy: ReadPolicy = AS_CONFIGURED): MaybePromise<ReadResult> {
-    return chain(this.store.get(key), (stored) => this.accept(key, stored, policy));
+    const l1 = this.tiers?.l1;
+    if (!l1) return chain(this.store.get(key), (stored) => this.accept(key, stored, policy));
+    const entry = l1.get(key);
+    if (entry) return this.l1Hit(key, entry, policy);
+    const token = l1.begin();
+    return chain(this.store.get(key), (stored) => this.accept(key, stored, policy, token));
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
-    return this.writeWith(key, value, policy, policy.tags && this.tags.snapshot(policy.tags));
+    const token = this.tiers?.l1.beginWrite(key);
+    const written = this.writeWith(key, value, policy, this.tagSnapshot(policy), undefined, token);
+    return this.tiers ? chain(written, (ok) => this.announceWrite(key, ok, true)) : written;
   }
 
   /** Logs (once per burst) and counts a failure met above the store. */
@@ -212,7 +268,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.counters.deletes += keys.length;
     const deleted = keys.length === 1 ? this.store.delete(keys[0]) : this.store.deleteMany(keys);
     return chain(deleted, () =>
-      chain(tags.length ? this.tags.invalidate(tags) : true, () => undefined),
+      chain(tags.length ? this.tags.invalidate(tags) : true, () =>
+        this.tiers?.dropEverywhere({ keys: [...keys], tags: [...tags] }),
+      ),
     );
   }
 
@@ -221,14 +279,32 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     load: () => MaybePromise<T>,
     policy: WritePolicy,
   ): MaybePromise<Outcome> {
+    const token = this.tiers?.l1.beginWrite(key);
     // Tag versions are read before the loader runs: an invalidation that lands while it runs
     // leaves this entry already outdated instead of caching data read before the invalidation.
-    const versions = policy.tags && this.tags.snapshot(policy.tags);
+    const versions = this.tagSnapshot(policy);
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
     return chain(load, (value) => {
       const outcome: Outcome = { value };
-      return chain(this.writeWith(key, value, policy, versions, outcome), () => outcome);
+      const written = this.writeWith(key, value, policy, versions, outcome, token);
+      return chain(written, (ok) => {
+        // Not awaited: a fill after a miss is not an update the caller must see announced.
+        if (this.tiers) void this.announceWrite(key, ok, false);
+        return outcome;
+      });
     });
+  }
+
+  /** The current versions of the policy's tags: from L1 when it knows them all, else the store. */
+  private tagSnapshot(policy: WritePolicy): MaybePromise<TagVersions | undefined> | undefined {
+    if (!policy.tags) return undefined;
+    return this.tiers?.l1.currentTags(policy.tags) ?? this.tags.snapshot(policy.tags);
+  }
+
+  /** Tells the other app servers that `key` changed, if anything was sent to the store. */
+  private announceWrite(key: string, written: boolean, attempted: boolean): MaybePromise<boolean> {
+    if (!written && !attempted) return written;
+    return this.tiers!.announce({ keys: [key] }).then(() => written);
   }
 
   /** Stores the value; with `outcome`, records there the entry text joiners decode copies from. */
@@ -238,29 +314,63 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: WritePolicy,
     versions: MaybePromise<TagVersions | undefined> | undefined,
     outcome?: Outcome,
+    token?: FillToken,
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
     const serialized = this.serialize(key, value, policy.type);
     const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
     if (outcome) outcome.stored = untagged;
     if (untagged === null) return false;
-    if (!policy.tags) return this.put(key, untagged, policy.ttlMs);
+    if (!policy.tags) return this.put(key, untagged, policy.ttlMs, token);
     return chain(versions, (current) =>
-      current ? this.put(key, this.codec.wrap(serialized!, current), policy.ttlMs) : false,
+      current ? this.put(key, this.codec.wrap(serialized!, current), policy.ttlMs, token) : false,
     );
   }
 
-  private put(key: string, stored: string, ttlMs: number | undefined): MaybePromise<boolean> {
+  private put(
+    key: string,
+    entry: string,
+    ttlMs: number | undefined,
+    token: FillToken | undefined,
+  ): MaybePromise<boolean> {
+    const stored = this.stamped(entry, ttlMs);
     return chain(this.store.set(key, stored, ttlMs), (written) => {
       if (written) this.counters.sets++;
+      if (token !== undefined) this.keepWritten(key, stored, ttlMs, token, written);
       return written;
     });
   }
 
-  private encode(key: string, value: unknown): string | undefined {
+  /** After a write to the store: L1 keeps the entry when the store took it, else drops its copy. */
+  private keepWritten(
+    key: string,
+    stored: string,
+    ttlMs: number | undefined,
+    token: FillToken,
+    written: boolean,
+  ): void {
+    const l1 = this.tiers!.l1;
+    if (!written) return l1.delete([key]);
+    let entry;
+    try {
+      entry = new DecodedValue(this.codec, stored);
+    } catch {
+      return l1.delete([key]);
+    }
+    l1.commitWrite(key, entry, token, ttlMs);
+  }
+
+  /** In a shared store, an entry with a TTL says when it expires, for the L1 of every server. */
+  private stamped(entry: string, ttlMs: number | undefined): string {
+    return ttlMs === undefined || this.store.synchronous
+      ? entry
+      : this.codec.stampExpiry(entry, Date.now() + ttlMs);
+  }
+
+  private encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
     if (value === undefined) return undefined;
     const serialized = this.serialize(key, value);
-    return serialized === undefined ? undefined : this.codec.wrap(serialized);
+    return serialized === undefined ? undefined : this.stamped(this.codec.wrap(serialized), ttlMs);
   }
 
   private serialize(key: string, value: unknown, type?: ValueType): string | undefined {
@@ -278,30 +388,78 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     }
   }
 
-  /** Decodes what the store answered; a corrupt entry is a miss and is removed. */
+  /**
+   * Decodes what the store answered; a corrupt entry is a miss and is removed. With L1 (`token`
+   * from `l1.begin()` before the read was sent), an entry proved current is kept there too.
+   */
   private accept(
     key: string,
     stored: string | undefined,
     policy: ReadPolicy = AS_CONFIGURED,
+    token?: FillToken,
   ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
+    if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token);
     let decoded;
     try {
       decoded = this.values.decode(stored, policy);
     } catch (error) {
-      this.store.report(`decode "${key}"`, error);
-      return chain(this.store.delete(key), () => this.miss());
+      return this.corrupt(key, error);
     }
     const { value, tags } = decoded;
-    if (!tags) return this.hit(value, stored);
+    if (!tags) return this.hit({ hit: true, value, stored });
     return chain(this.tags.isCurrent(tags), (current) =>
-      current ? this.hit(value, stored) : this.miss(),
+      current ? this.hit({ hit: true, value, stored }) : this.miss(),
     );
   }
 
-  private hit(value: unknown, stored: string): ReadResult {
+  /** Tag versions L1 knows are checked there; only the others cost a round trip. */
+  private acceptIntoL1(
+    key: string,
+    stored: string,
+    policy: ReadPolicy,
+    token: FillToken,
+  ): MaybePromise<ReadResult> {
+    const l1 = this.tiers!.l1;
+    let entry: DecodedValue;
+    let value: unknown;
+    try {
+      entry = new DecodedValue(this.codec, stored);
+      value = entry.read(policy.type, policy.clone ?? this.clone);
+    } catch (error) {
+      return this.corrupt(key, error);
+    }
+    const found = () => {
+      const remainingMs = entry.expiresAt === undefined ? undefined : entry.expiresAt - Date.now();
+      if (remainingMs === undefined || remainingMs > 0) l1.fill(key, entry, token, remainingMs);
+      return this.hit({ hit: true, value, entry });
+    };
+    if (!entry.tags || l1.isCurrent(entry.tags)) return found();
+    return chain(this.tags.isCurrent(entry.tags), (current) => (current ? found() : this.miss()));
+  }
+
+  private l1Hit(key: string, entry: DecodedValue, policy: ReadPolicy): ReadResult {
+    let value;
+    try {
+      value = entry.read(policy.type, policy.clone ?? this.clone);
+    } catch (error) {
+      // Held but not of the data `type` asks for: as for a store entry, report it and miss.
+      this.store.report(`decode "${key}"`, error);
+      this.tiers!.l1.delete([key]);
+      return this.miss();
+    }
+    this.counters.l1Hits++;
+    return this.hit({ hit: true, value, entry });
+  }
+
+  private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {
+    this.store.report(`decode "${key}"`, error);
+    return chain(this.store.delete(key), () => this.miss());
+  }
+
+  private hit(found: ReadResult): ReadResult {
     this.counters.hits++;
-    return { hit: true, value, stored };
+    return found;
   }
 
   private miss(): ReadResult {

@@ -1,6 +1,7 @@
 import { CacheOptionsError } from '../errors.js';
 import type { GetOptions } from '../interfaces/cache-client.interface.js';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
+import type { DecodedValue } from '../serialization/decoded-value.js';
 import type { DecodedEntry, EntryCodec } from '../serialization/entry-codec.js';
 import { shapeDecoded } from '../serialization/shape-value.js';
 import { checkValueType, sameType, type ValueType } from '../serialization/value-type.js';
@@ -21,6 +22,8 @@ export interface Outcome {
   value: unknown;
   /** The entry's text: each joiner decodes its own copy. `null`: the value cannot be encoded. */
   stored?: string | null;
+  /** The entry decoded once (an L1 entry): each joiner reads its own copy from it. */
+  entry?: DecodedValue;
   /** Without a memo, the frozen value handed to every joiner with `clone: false`. */
   frozen?: { type: ValueType | undefined; value: unknown };
 }
@@ -59,6 +62,7 @@ export class ValueReader {
    */
   copyFor(outcome: Outcome, policy: ReadPolicy): unknown {
     if (outcome.value === undefined) return undefined;
+    if (outcome.entry) return this.readEntry(outcome, outcome.entry, policy);
     if (outcome.stored === undefined) outcome.stored = this.encodeForCopies(outcome.value, policy);
     if (outcome.stored === null) return outcome.value;
     const shared = !this.memo && !(policy.clone ?? this.clone);
@@ -74,6 +78,15 @@ export class ValueReader {
     }
     if (shared && Object.isFrozen(value)) outcome.frozen = { type: policy.type, value };
     return value;
+  }
+
+  private readEntry(outcome: Outcome, entry: DecodedValue, policy: ReadPolicy): unknown {
+    try {
+      return entry.read(policy.type, policy.clone ?? this.clone);
+    } catch (error) {
+      this.report('decode a copy for a joining caller', error);
+      return outcome.value;
+    }
   }
 
   /** Forgets every decoded value held in process. */

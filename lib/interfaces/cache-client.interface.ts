@@ -1,3 +1,5 @@
+import type { InvalidationBusStats } from '../tiers/invalidation-bus.js';
+import type { LocalTierStats } from '../tiers/local-tier.js';
 import type { Type } from '@nestjs/common';
 import type { Ttl } from './cache-module-options.interface.js';
 
@@ -49,7 +51,12 @@ export interface CacheEntry<T = unknown> {
 export interface CacheStats {
   /** `memory`, `redis` or `memcached`. */
   store: string;
+  /** Reads answered from the cache: `l1Hits + l2Hits`. */
   hits: number;
+  /** Hits answered from this process's L1 tier (0 without `l1`). */
+  l1Hits: number;
+  /** Hits answered by the store itself (Redis, Memcached, memory). */
+  l2Hits: number;
   misses: number;
   /** Entries written. */
   sets: number;
@@ -59,4 +66,8 @@ export interface CacheStats {
   errors: number;
   /** hits / (hits + misses), 0 before the first read. */
   hitRate: number;
+  /** With `l1`: the tier's own counters and size. */
+  l1?: LocalTierStats;
+  /** With a bus: messages sent, received and lost, and whether it is subscribed now. */
+  bus?: InvalidationBusStats & { up: boolean };
 }

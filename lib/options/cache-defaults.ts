@@ -27,6 +27,12 @@ export const CACHE_DEFAULTS = {
     /** Longest pause, in milliseconds, between two reconnection attempts. */
     maxReconnectDelay: 1000,
   },
+  l1: {
+    maxEntries: 10_000,
+    /** Bytes: 64 MiB. */
+    maxSize: 67_108_864,
+    ttl: '10s',
+  },
   memcached: {
     /** Bytes: memcached's default item-size limit (`-I 1m`). */
     maxValueSize: 1_048_576,

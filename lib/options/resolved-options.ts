@@ -38,6 +38,14 @@ export type StoreSettings =
   | { store: 'memcached'; memcached: MemcachedSettings }
   | { store: CacheStore };
 
+/** `l1` and `bus` resolved: L1 bounds, and where invalidations travel. */
+export interface TierSettings {
+  /** `ttlMs`: the longest an entry lives in L1 (`Infinity`: no cap). */
+  l1: { maxEntries: number; maxSize: number; ttlMs: number };
+  /** `'store'`: the Redis cache's own server; `undefined`: no bus (L1 bounded by `ttlMs` only). */
+  bus: RedisSettings | 'store' | undefined;
+}
+
 /** Options after validation: defaults applied, TTL in milliseconds. */
 export type ResolvedCacheOptions = StoreSettings & {
   /** `undefined` for the default cache. */
@@ -49,4 +57,6 @@ export type ResolvedCacheOptions = StoreSettings & {
   readRetries: number;
   serializer: CacheSerializer;
   clone: boolean;
+  /** `undefined`: no L1. */
+  tiers: TierSettings | undefined;
 };

@@ -20,6 +20,7 @@ import type { MemorySettings, ResolvedCacheOptions, StoreSettings } from './reso
 import { refuseUnknownKeys } from './unknown-keys.js';
 import { resolveMemcached } from './validate-memcached.js';
 import { resolveRedis } from './validate-redis.js';
+import { resolveTiers } from './validate-tiers.js';
 
 export type { ResolvedCacheOptions } from './resolved-options.js';
 
@@ -35,6 +36,8 @@ const TOP_KEYS = {
   readRetries: true,
   serializer: true,
   clone: true,
+  l1: true,
+  bus: true,
   isGlobal: true,
 } satisfies Record<keyof CacheModuleOptions, true>;
 const MEMORY_KEYS = { maxEntries: true, maxSize: true } satisfies Record<
@@ -58,8 +61,9 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
   const name = input.name === undefined ? undefined : checkName(input.name);
   const keyPrefix = checkKeyPrefix(input.keyPrefix ?? defaultKeyPrefix(name));
   const { commandTimeout, readRetries, clone } = { ...CACHE_DEFAULTS, ...definedOnly(options) };
+  const store = resolveStore(input, keyPrefix);
   return {
-    ...resolveStore(input, keyPrefix),
+    ...store,
     name,
     ttlMs: toTtlMs(input.ttl ?? CACHE_DEFAULTS.ttl, 'option "ttl"'),
     keyPrefix,
@@ -67,6 +71,7 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
     readRetries: wholeNumber('readRetries', readRetries, 0),
     serializer: checkSerializer(input.serializer ?? CACHE_DEFAULTS.serializer),
     clone: flag('clone', clone),
+    tiers: resolveTiers(input, store.store),
   };
 }
 

@@ -40,77 +40,77 @@ const ADDRESS_KEYS = { keys: new Set(['host', 'port', 'family']) };
 const URL_FORM = 'Use redis://[user:password@]host:port[/db], or rediss://… for TLS.';
 
 /** The `redis` section, checked: what `RedisStore` takes. */
-export function resolveRedis(value: unknown): RedisSettings {
+export function resolveRedis(value: unknown, path = 'redis'): RedisSettings {
   const redis = section(
-    'redis',
+    path,
     value,
     "{ url: 'redis://host:6379' } (or host/port, cluster, sentinel, client)",
   );
-  refuseUnknownKeys('redis', redis, { keys: new Set(Object.keys(REDIS_KEYS)) });
-  refuseContradictions(redis);
-  if (redis.client !== undefined) return { client: checkClient(redis.client) };
-  requireLocation(redis);
+  refuseUnknownKeys(path, redis, { keys: new Set(Object.keys(REDIS_KEYS)) });
+  refuseContradictions(redis, path);
+  if (redis.client !== undefined) return { client: checkClient(redis.client, path) };
+  requireLocation(redis, path);
   const settings: RedisSettings = {};
-  if (redis.url !== undefined) settings.url = checkUrl(redis.url);
-  if (redis.host !== undefined) settings.host = text('redis.host', redis.host);
-  if (redis.port !== undefined) settings.port = port('redis.port', redis.port);
-  if (redis.username !== undefined) settings.username = text('redis.username', redis.username);
+  if (redis.url !== undefined) settings.url = checkUrl(redis.url, path);
+  if (redis.host !== undefined) settings.host = text(`${path}.host`, redis.host);
+  if (redis.port !== undefined) settings.port = port(`${path}.port`, redis.port);
+  if (redis.username !== undefined) settings.username = text(`${path}.username`, redis.username);
   if (redis.password !== undefined)
-    settings.password = text('redis.password', redis.password, { allowEmpty: true });
-  if (redis.db !== undefined) settings.db = wholeNumber('redis.db', redis.db, 0);
-  const tls = checkTls(redis.tls);
+    settings.password = text(`${path}.password`, redis.password, { allowEmpty: true });
+  if (redis.db !== undefined) settings.db = wholeNumber(`${path}.db`, redis.db, 0);
+  const tls = checkTls(redis.tls, path);
   if (tls) settings.tls = tls;
-  if (redis.cluster !== undefined) settings.cluster = checkCluster(redis.cluster);
-  if (redis.sentinel !== undefined) settings.sentinel = checkSentinel(redis.sentinel);
+  if (redis.cluster !== undefined) settings.cluster = checkCluster(redis.cluster, path);
+  if (redis.sentinel !== undefined) settings.sentinel = checkSentinel(redis.sentinel, path);
   if (redis.options !== undefined)
     settings.options = anyObject(
-      'redis.options',
+      `${path}.options`,
       redis.options,
       'Use an object of ioredis options.',
     );
   return settings;
 }
 
-function refuseContradictions(redis: OptionBag): void {
+function refuseContradictions(redis: OptionBag, path: string): void {
   const others = Object.keys(REDIS_KEYS).filter((key) => key !== 'client');
   refuseBeside(
-    'redis',
+    path,
     redis,
     'client',
     others,
     'a client of your own is used as is: set this on that client instead.',
   );
   refuseBeside(
-    'redis',
+    path,
     redis,
     'cluster',
     ['sentinel', 'url', 'host', 'port', 'db'],
     'a Cluster finds its nodes from cluster.nodes and has only database 0.',
   );
   refuseBeside(
-    'redis',
+    path,
     redis,
     'sentinel',
     ['url', 'host', 'port'],
     'the sentinels say where the master is.',
   );
-  refuseBeside('redis', redis, 'url', ['host', 'port'], 'the URL says where the server is.');
+  refuseBeside(path, redis, 'url', ['host', 'port'], 'the URL says where the server is.');
 }
 
 /** Never a silent `localhost:6379`: the section must say where Redis is. */
-function requireLocation(redis: OptionBag): void {
+function requireLocation(redis: OptionBag, path: string): void {
   const where = ['url', 'host', 'port', 'cluster', 'sentinel'];
   const options = (redis.options ?? {}) as OptionBag;
   if (where.some((key) => redis[key] !== undefined)) return;
   if (['host', 'port', 'path'].some((key) => options[key] !== undefined)) return;
   throw optionError(
-    'redis',
+    path,
     redis,
     "Say where Redis is: { url: 'redis://host:6379' }, host/port, cluster, sentinel or client.",
   );
 }
 
-function checkUrl(url: unknown): string {
+function checkUrl(url: unknown, path: string): string {
   let parsed: URL | undefined;
   try {
     parsed = typeof url === 'string' ? new URL(url) : undefined;
@@ -118,63 +118,69 @@ function checkUrl(url: unknown): string {
     parsed = undefined;
   }
   if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname) {
-    throw optionError('redis.url', url, URL_FORM);
+    throw optionError(`${path}.url`, url, URL_FORM);
   }
-  if (parsed.port) port('redis.url', Number(parsed.port));
+  if (parsed.port) port(`${path}.url`, Number(parsed.port));
   return url as string;
 }
 
 /** `true` becomes `{}` (TLS with Node's defaults); `false` is plain TCP. */
-function checkTls(tls: unknown): ConnectionOptions | undefined {
+function checkTls(tls: unknown, path: string): ConnectionOptions | undefined {
   if (tls === undefined || tls === false) return undefined;
   if (tls === true) return {};
   return anyObject(
-    'redis.tls',
+    `${path}.tls`,
     tls,
     'Use true, or an object of Node tls.connect options ({ ca, cert, key, servername, … }).',
   ) as ConnectionOptions;
 }
 
-function checkClient(client: unknown): NonNullable<RedisSettings['client']> {
+function checkClient(client: unknown, path: string): NonNullable<RedisSettings['client']> {
   const candidate = client as { get?: unknown; on?: unknown } | null;
   if (typeof candidate?.get === 'function' && typeof candidate.on === 'function')
     return client as NonNullable<RedisSettings['client']>;
-  throw optionError('redis.client', client, 'Give an ioredis Redis or Cluster instance.');
+  throw optionError(`${path}.client`, client, 'Give an ioredis Redis or Cluster instance.');
 }
 
-function checkCluster(value: unknown): NonNullable<RedisSettings['cluster']> {
-  const cluster = section('redis.cluster', value, "{ nodes: [{ host: 'redis-1', port: 6379 }] }");
-  refuseUnknownKeys('redis.cluster', cluster, CLUSTER_KEYS);
+function checkCluster(value: unknown, path: string): NonNullable<RedisSettings['cluster']> {
+  const cluster = section(`${path}.cluster`, value, "{ nodes: [{ host: 'redis-1', port: 6379 }] }");
+  refuseUnknownKeys(`${path}.cluster`, cluster, CLUSTER_KEYS);
   const { nodes } = cluster;
   if (!Array.isArray(nodes) || nodes.length === 0) {
-    throw optionError('redis.cluster.nodes', nodes, 'List at least one node: [{ host, port }].');
+    throw optionError(`${path}.cluster.nodes`, nodes, 'List at least one node: [{ host, port }].');
   }
-  nodes.forEach((node, i) => checkAddress(`redis.cluster.nodes[${i}]`, node));
+  nodes.forEach((node, i) => checkAddress(`${path}.cluster.nodes[${i}]`, node));
   if (cluster.redisOptions !== undefined) {
-    anyObject('redis.cluster.redisOptions', cluster.redisOptions, 'Use an object of RedisOptions.');
+    anyObject(
+      `${path}.cluster.redisOptions`,
+      cluster.redisOptions,
+      'Use an object of RedisOptions.',
+    );
   }
   return cluster as unknown as NonNullable<RedisSettings['cluster']>;
 }
 
-function checkSentinel(value: unknown): NonNullable<RedisSettings['sentinel']> {
+function checkSentinel(value: unknown, path: string): NonNullable<RedisSettings['sentinel']> {
   const sentinel = section(
-    'redis.sentinel',
+    `${path}.sentinel`,
     value,
     "{ sentinels: [{ host: 'sentinel-1', port: 26379 }], name: 'mymaster' }",
   );
-  refuseUnknownKeys('redis.sentinel', sentinel, SENTINEL_KEYS);
+  refuseUnknownKeys(`${path}.sentinel`, sentinel, SENTINEL_KEYS);
   const { sentinels, name } = sentinel;
   if (!Array.isArray(sentinels) || sentinels.length === 0) {
     throw optionError(
-      'redis.sentinel.sentinels',
+      `${path}.sentinel.sentinels`,
       sentinels,
       'List at least one sentinel: [{ host, port }].',
     );
   }
-  sentinels.forEach((address, i) => checkAddress(`redis.sentinel.sentinels[${i}]`, address, true));
+  sentinels.forEach((address, i) =>
+    checkAddress(`${path}.sentinel.sentinels[${i}]`, address, true),
+  );
   if (typeof name !== 'string' || !name) {
     throw optionError(
-      'redis.sentinel.name',
+      `${path}.sentinel.name`,
       name,
       'Give the name of the master the sentinels monitor.',
     );

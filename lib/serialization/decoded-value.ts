@@ -13,6 +13,8 @@ export class DecodedValue {
   /** Bytes of the stored text (UTF-16 code units × 2), as the memory store counts `maxSize`. */
   readonly size: number;
   readonly tags?: TagVersions;
+  /** When the entry expires in the shared store (epoch milliseconds), if its writer said. */
+  readonly expiresAt?: number;
   private readonly value: unknown;
   /** The value is plain JSON data (`cloneJson` copies it); else `cloneValue` does. */
   private readonly plain: boolean;
@@ -24,9 +26,10 @@ export class DecodedValue {
 
   /** Throws a `CacheError` (`E_CACHE_CORRUPTED_ENTRY`) for text that is not an entry. */
   constructor(codec: EntryCodec, stored: string) {
-    const { value, tags } = codec.decode(stored);
+    const { value, tags, expiresAt } = codec.decode(stored);
     this.value = value;
     if (tags) this.tags = tags;
+    if (expiresAt !== undefined) this.expiresAt = expiresAt;
     this.plain = codec.isPlain(stored);
     this.size = sizeOfText(stored);
   }

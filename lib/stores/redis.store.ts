@@ -203,6 +203,11 @@ export class RedisStore implements CacheStore {
   }
 
   /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
+  /** The connection the store sends its commands on (its L1 bus publishes on it too). */
+  get connection(): RedisClient {
+    return this.client;
+  }
+
   async ready(): Promise<void> {
     if (!this.closed) await this.waitReady(this.connectTimeout);
   }

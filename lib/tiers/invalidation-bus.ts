@@ -263,6 +263,11 @@ export class InvalidationBus extends EventEmitter<InvalidationBusEvents> {
   }
 }
 
+/** The channel of a cache's bus: one per `keyPrefix`, so two caches never share one. */
+export function busChannel(keyPrefix: string): string {
+  return `${keyPrefix}bus`;
+}
+
 function isSubscribedPong(reply: unknown): boolean {
   return Array.isArray(reply) && String(reply[0]) === 'pong';
 }

@@ -407,6 +407,16 @@ class MapCache extends CacheClient {
     return true;
   }
   stats() {
-    return { store: 'fake', hits: 0, misses: 0, sets: 0, deletes: 0, errors: 0, hitRate: 0 };
+    return {
+      store: 'fake',
+      hits: 0,
+      l1Hits: 0,
+      l2Hits: 0,
+      misses: 0,
+      sets: 0,
+      deletes: 0,
+      errors: 0,
+      hitRate: 0,
+    };
   }
 }

@@ -70,3 +70,31 @@ describe('EntryCodec with the default serializer', () => {
     );
   });
 });
+
+describe('EntryCodec expiry stamp', () => {
+  const faithful = new EntryCodec(faithfulSerializer);
+
+  it('carries the expiry time in front of any entry and reads the entry beneath it unchanged', () => {
+    const at = Date.UTC(2030, 0, 1);
+    for (const [value, tags] of [
+      [{ a: 1 }, undefined],
+      [new Set([1]), undefined],
+      [[1n], { t: 'v' }],
+    ] as const) {
+      const stamped = faithful.stampExpiry(faithful.wrap(faithful.serialize(value), tags), at);
+      expect(stamped.startsWith('E')).toBe(true);
+      expect(faithful.decode(stamped)).toEqual({ value, expiresAt: at, ...(tags ? { tags } : {}) });
+      expect(faithful.isPlain(stamped)).toBe(
+        faithful.isPlain(faithful.wrap(faithful.serialize(value), tags)),
+      );
+    }
+  });
+
+  it('reports a damaged stamp as a corrupted entry', () => {
+    for (const stored of ['E', 'E12', 'E\nJ1', 'E!!\nJ1', 'E1\nE2\nJ1', 'E1\nnope']) {
+      expect(() => faithful.decode(stored), stored).toThrow(
+        expect.objectContaining({ code: 'E_CACHE_CORRUPTED_ENTRY' }) as CacheError,
+      );
+    }
+  });
+});

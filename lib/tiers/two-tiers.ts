@@ -1,0 +1,109 @@
+import type { EventEmitter } from 'node:events';
+import type { Invalidation } from './bus-message.js';
+import type { InvalidationBusEvents, InvalidationBusStats } from './invalidation-bus.js';
+import type { LocalTier, LocalTierStats } from './local-tier.js';
+
+/** What the tiers need of a bus: `InvalidationBus`, or a stand-in in a unit test. */
+export interface TierBus extends EventEmitter<InvalidationBusEvents> {
+  readonly isUp: boolean;
+  publish(invalidation: Invalidation): Promise<void>;
+  stats(): InvalidationBusStats;
+  close(): Promise<void>;
+}
+
+export interface TwoTierStats {
+  l1: LocalTierStats;
+  /** Absent without a bus. */
+  bus?: InvalidationBusStats & { up: boolean };
+}
+
+/** Where the tiers say what happened to their trust: the module's logger. */
+export interface TierLog {
+  warn(message: string): void;
+  log(message: string): void;
+}
+
+/**
+ * Keeps one cache's L1 consistent with the other app servers: what arrives on the bus is dropped
+ * from L1; what this server changes is dropped here and announced to the others. L1 is trusted
+ * only while the bus is subscribed: emptied and bypassed from the moment the subscription is lost
+ * until it is back, so that a message missed meanwhile can never leave a stale copy behind.
+ */
+export class TwoTiers {
+  private wasDown = false;
+
+  constructor(
+    readonly l1: LocalTier,
+    private readonly bus: TierBus | undefined,
+    private readonly log: TierLog,
+  ) {
+    if (!bus) return;
+    bus.on('message', (message) => this.drop(message));
+    bus.on('up', () => this.busUp());
+    bus.on('down', (reason) => this.busDown(reason));
+    bus.on('lost', (count) =>
+      log.warn(
+        `The invalidation bus dropped ${count} queued messages; the other app servers will be told to clear their L1 instead.`,
+      ),
+    );
+  }
+
+  /** Drops, in this process only, what `invalidation` names. */
+  drop({ keys, tags, clear }: Invalidation): void {
+    if (clear) return this.l1.clear();
+    if (keys?.length) this.l1.delete(keys);
+    if (tags?.length) this.l1.invalidateTags(tags);
+  }
+
+  /** Tells the other app servers to drop what `invalidation` names; never rejects. */
+  announce(invalidation: Invalidation): Promise<void> {
+    return this.bus ? this.bus.publish(invalidation) : Promise.resolve();
+  }
+
+  /** Drops here, then tells the others: after a delete, a tag invalidation or a clear. */
+  dropEverywhere(invalidation: Invalidation): Promise<void> {
+    this.drop(invalidation);
+    return this.announce(invalidation);
+  }
+
+  /** Resolves once the bus is up (L1 answers), or after `timeoutMs`; never rejects. */
+  async ready(timeoutMs: number): Promise<void> {
+    const bus = this.bus;
+    if (!bus || bus.isUp) return;
+    let listener!: () => void;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      listener = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      bus.once('up', listener);
+    });
+    bus.off('up', listener);
+  }
+
+  stats(): TwoTierStats {
+    const l1 = this.l1.stats();
+    return this.bus ? { l1, bus: { ...this.bus.stats(), up: this.bus.isUp } } : { l1 };
+  }
+
+  async close(): Promise<void> {
+    await this.bus?.close();
+  }
+
+  private busUp(): void {
+    this.l1.trust();
+    if (this.wasDown) this.log.log('The invalidation bus is back: L1 answers again.');
+    this.wasDown = false;
+  }
+
+  private busDown(reason: string): void {
+    this.l1.distrust();
+    if (!this.wasDown) {
+      this.log.warn(
+        `The invalidation bus is down (${reason}): L1 is emptied and bypassed until it is back.`,
+      );
+    }
+    this.wasDown = true;
+  }
+}
