@@ -41,6 +41,11 @@ export interface CacheStore {
    * server of a pool failing part of a `getMany`), so that it is logged and counted all the same.
    */
   onFailure?(report: (operation: string, error: unknown) => void): void;
+  /**
+   * Another app server cleared this cache (heard on the invalidation bus): forget whatever assumes
+   * it was not (Memcached: the namespace version, read again before the next command).
+   */
+  clearedElsewhere?(): void;
   /** Resolves once the store can serve (or gave up waiting); never rejects. */
   ready?(): Promise<void>;
   /** Closes every connection the store opened (not one handed in by the user). */

@@ -176,6 +176,11 @@ export class MemcachedStore implements CacheStore {
     await this.namespace.bump();
   }
 
+  /** Another app server cleared the cache: the next command reads the namespace version first. */
+  clearedElsewhere(): void {
+    this.namespace.forget();
+  }
+
   /** Where a failure answered around (one server of a `getMany`) is logged and counted. */
   onFailure(report: (operation: string, error: unknown) => void): void {
     this.reportFailure = report;

@@ -32,13 +32,21 @@ export interface TierLog {
 export class TwoTiers {
   private wasDown = false;
 
+  /**
+   * @param clearedElsewhere Called when another app server cleared the cache, so that the store
+   *   can drop what assumed otherwise (Memcached's namespace version).
+   */
   constructor(
     readonly l1: LocalTier,
     private readonly bus: TierBus | undefined,
     private readonly log: TierLog,
+    clearedElsewhere: () => void = () => undefined,
   ) {
     if (!bus) return;
-    bus.on('message', (message) => this.drop(message));
+    bus.on('message', (message) => {
+      if (message.clear) clearedElsewhere();
+      this.drop(message);
+    });
     bus.on('up', () => this.busUp());
     bus.on('down', (reason) => this.busDown(reason));
     bus.on('lost', (count) =>

@@ -10,6 +10,7 @@ import {
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeTwoTiers } from '../support/two-tier-behaviour.js';
 import {
   keysInSlots,
   startRedisCluster,
@@ -30,19 +31,33 @@ const redisCluster: BackendSpec = {
   name: 'redis',
   shared: true,
   setup: async () => ({
-    options: (keyPrefix) => ({
-      store: 'redis',
-      redis: { cluster: { nodes: cluster.nodes } },
-      keyPrefix,
-    }),
+    options: clusterOptions,
     teardown: async () => undefined,
   }),
 };
+
+const redisClusterWithL1: BackendSpec = {
+  ...redisCluster,
+  l1: true,
+  setup: async () => ({
+    options: (keyPrefix) => ({ ...clusterOptions(keyPrefix), l1: true }),
+    teardown: async () => undefined,
+  }),
+};
+
+function clusterOptions(keyPrefix: string) {
+  return { store: 'redis' as const, redis: { cluster: { nodes: cluster.nodes } }, keyPrefix };
+}
 
 describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
   describeCacheClient(redisCluster);
   describeDecorators(redisCluster);
   describeRealApps(redisCluster);
+
+  describe('with the L1 tier (sharded pub/sub bus)', () => {
+    describeCacheClient(redisClusterWithL1);
+    describeTwoTiers(redisClusterWithL1);
+  });
 
   describe('keys on every master', () => {
     const apps: CacheApp[] = [];

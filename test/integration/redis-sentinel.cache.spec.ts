@@ -3,6 +3,7 @@ import { freshPrefix, patient, startCacheApp, type BackendSpec } from '../suppor
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeTwoTiers } from '../support/two-tier-behaviour.js';
 import { eventually } from '../support/store-contract.js';
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
 
@@ -28,10 +29,29 @@ const redisSentinel: BackendSpec = {
   }),
 };
 
+const redisSentinelWithL1: BackendSpec = {
+  ...redisSentinel,
+  l1: true,
+  setup: async () => ({
+    options: (keyPrefix) => ({
+      store: 'redis',
+      redis: { sentinel: { sentinels: setup.sentinels, name: setup.name } },
+      keyPrefix,
+      l1: true,
+    }),
+    teardown: async () => undefined,
+  }),
+};
+
 describe('through Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   describeCacheClient(redisSentinel);
   describeDecorators(redisSentinel);
   describeRealApps(redisSentinel);
+
+  describe('with the L1 tier', () => {
+    describeCacheClient(redisSentinelWithL1);
+    describeTwoTiers(redisSentinelWithL1);
+  });
 
   it('writes to the master the sentinels name, and the replica receives the entries', async () => {
     const keyPrefix = freshPrefix();

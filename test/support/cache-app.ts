@@ -52,6 +52,11 @@ export interface BackendSpec {
   name: string;
   /** Whether two app instances on the same prefix share one server (not so for memory). */
   shared: boolean;
+  /**
+   * Whether the options turn on the L1 tier: a change made through one app server reaches the
+   * others' L1 over the bus, a moment after the call that made it returns.
+   */
+  l1?: boolean;
   /** Starts the servers (in `beforeAll`). */
   setup(): Promise<BackendFixture>;
 }

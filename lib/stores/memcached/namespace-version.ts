@@ -68,6 +68,11 @@ export class NamespaceVersion {
     return this.inFlight;
   }
 
+  /** Another process changed the version (heard on the bus): the next command reads it first. */
+  forget(): void {
+    this.readAt = -Infinity;
+  }
+
   /**
    * Writes a version newer than any a reachable server or this process holds, to every server:
    * everything stored under older versions is gone for every process. Rejects when no server

@@ -1,0 +1,40 @@
+import { expect } from 'vitest';
+import type { CacheStats } from '../../lib/index.js';
+import type { CacheApp } from './cache-app.js';
+import { eventually } from './store-contract.js';
+
+function statsOf(app: CacheApp): CacheStats {
+  return app.client.stats();
+}
+
+/** Messages `app` has received from the other app servers so far. */
+export function busReceived(app: CacheApp): number {
+  const { bus } = statsOf(app);
+  expect(bus, 'the app has no invalidation bus').toBeDefined();
+  return bus!.received;
+}
+
+/**
+ * Resolves once `app` has received `total` bus messages in all. A change announced by another app
+ * server has then reached its L1: the call that made it returned once the message was published,
+ * and delivery is one hop more.
+ */
+export async function busDelivered(app: CacheApp, total: number, timeoutMs = 2000): Promise<void> {
+  await eventually(() => busReceived(app) >= total, timeoutMs);
+}
+
+/** Resolves once the L1 of `app` answers again (its bus is subscribed), or rejects. */
+export async function l1Trusted(app: CacheApp, timeoutMs = 10_000): Promise<void> {
+  await eventually(() => statsOf(app).l1?.trusted === true, timeoutMs);
+}
+
+/** Resolves once `app` has stopped trusting its L1 (its bus is down), or rejects. */
+export async function l1Distrusted(app: CacheApp, timeoutMs = 5000): Promise<void> {
+  await eventually(() => statsOf(app).l1?.trusted === false, timeoutMs);
+}
+
+/** Hits answered by each tier so far. */
+export function tierHits(app: CacheApp): { l1: number; l2: number } {
+  const { l1Hits, l2Hits } = statsOf(app);
+  return { l1: l1Hits, l2: l2Hits };
+}
