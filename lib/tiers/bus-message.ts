@@ -16,7 +16,10 @@ export interface ReceivedInvalidation extends Invalidation {
   from: string;
 }
 
-/** The wire format's version; a message with any other `v` is ignored (and counted). */
+/**
+ * The wire format's version. A message of a newer version (an app server running a later release)
+ * cannot be read, but may name any entry: it is taken as a `clear`. Anything else is ignored.
+ */
 export const BUS_WIRE_VERSION = 1;
 
 /**
@@ -39,7 +42,7 @@ export function encodeInvalidation(from: string, { keys, tags, clear }: Invalida
   return JSON.stringify(wire);
 }
 
-/** The message, or `undefined` for garbage, a foreign format or another wire version. */
+/** The message (a newer version's as a `clear`), or `undefined` for garbage or a foreign format. */
 export function decodeInvalidation(text: string): ReceivedInvalidation | undefined {
   let wire: unknown;
   try {
@@ -47,6 +50,7 @@ export function decodeInvalidation(text: string): ReceivedInvalidation | undefin
   } catch {
     return undefined;
   }
+  if (isNewerVersion(wire)) return { from: wire.f, clear: true };
   if (!isWireMessage(wire)) return undefined;
   const message: ReceivedInvalidation = { from: wire.f };
   if (wire.k) message.keys = wire.k;
@@ -64,6 +68,16 @@ function isWireMessage(value: unknown): value is WireMessage {
     isOptionalStrings(wire.k) &&
     isOptionalStrings(wire.t) &&
     (wire.c === undefined || wire.c === 1)
+  );
+}
+
+function isNewerVersion(value: unknown): value is { f: string } {
+  const wire = value as Record<string, unknown> | null;
+  return (
+    typeof wire?.v === 'number' &&
+    Number.isInteger(wire.v) &&
+    wire.v > BUS_WIRE_VERSION &&
+    typeof wire.f === 'string'
   );
 }
 

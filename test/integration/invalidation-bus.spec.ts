@@ -70,7 +70,7 @@ describe('InvalidationBus on a standalone Redis', () => {
     expect(heardByOther.messages.map((m) => m.keys)).toEqual([['probe']]);
   });
 
-  it('ignores and counts garbage, foreign formats and other wire versions on the channel', async () => {
+  it('ignores and counts garbage and foreign formats on the channel, and takes a newer wire version as a clear', async () => {
     const channel = freshChannel();
     const bus = openBus({ redis: redis(), channel });
     const heard = recordBus(bus);
@@ -79,18 +79,22 @@ describe('InvalidationBus on a standalone Redis', () => {
     for (const junk of [
       'not json',
       '42',
-      '{"v":2,"f":"x","k":["a"]}',
+      '{"v":0,"f":"x","k":["a"]}',
       '{"v":1,"k":["a"]}',
       '{"v":1,"f":"x","k":"a"}',
       '{"v":1,"f":"x","c":true}',
     ]) {
       await inspector.publish(channel, junk);
     }
+    await inspector.publish(channel, '{"v":2,"f":"newer","k":["a"],"x":1}');
     await inspector.publish(channel, '{"v":1,"f":"other","k":["a"]}');
 
     await heard.received((m) => m.from === 'other');
-    expect(heard.messages).toEqual([{ from: 'other', keys: ['a'] }]);
-    expect(bus.stats()).toMatchObject({ malformed: 6, received: 1 });
+    expect(heard.messages).toEqual([
+      { from: 'newer', clear: true },
+      { from: 'other', keys: ['a'] },
+    ]);
+    expect(bus.stats()).toMatchObject({ malformed: 6, received: 2 });
   });
 
   it('close() closes both connections and leaves no timers', async () => {

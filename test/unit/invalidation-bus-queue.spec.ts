@@ -9,12 +9,21 @@ describe('invalidation bus wire format', () => {
     expect(decodeInvalidation(text)).toEqual({ from: 'me', keys: ['a', 'b'], clear: true });
   });
 
-  it('reads another version, a missing sender or wrong field types as nothing', () => {
+  it('reads a newer version, which it cannot understand, as a clear from its sender', () => {
+    expect(decodeInvalidation('{"v":2,"f":"x","k":["a"],"z":{}}')).toEqual({
+      from: 'x',
+      clear: true,
+    });
+  });
+
+  it('reads garbage, an older or fractional version, a missing sender or wrong field types as nothing', () => {
     for (const text of [
       '',
       'null',
       '[]',
-      '{"v":2,"f":"x"}',
+      '{"v":0,"f":"x"}',
+      '{"v":1.5,"f":"x"}',
+      '{"v":2}',
       '{"v":1}',
       '{"v":1,"f":"x","t":[1]}',
     ]) {

@@ -296,6 +296,77 @@ describe('validateOptions', () => {
   it('takes clone: false', () => {
     expect(validateOptions({ clone: false }).clone).toBe(false);
   });
+
+  describe('l1 and bus', () => {
+    it('leaves the tier off without l1, or with l1: false', () => {
+      expect(validateOptions({ redis: { url } }).tiers).toBeUndefined();
+      expect(validateOptions({ redis: { url }, l1: false }).tiers).toBeUndefined();
+    });
+
+    it('takes l1: true as the defaults, on the Redis cache own server as its bus', () => {
+      expect(validateOptions({ redis: { url }, l1: true }).tiers).toEqual({
+        l1: { maxEntries: 10_000, maxSize: 64 * 1024 * 1024, ttlMs: 10_000 },
+        bus: 'store',
+      });
+    });
+
+    it('resolves the L1 bounds, l1.ttl like ttl, and 0 as no cap', () => {
+      const options = { redis: { url }, l1: { maxEntries: 50, maxSize: 4096, ttl: '2s' } };
+      expect(validateOptions(options).tiers?.l1).toEqual({
+        maxEntries: 50,
+        maxSize: 4096,
+        ttlMs: 2000,
+      });
+      expect(validateOptions({ redis: { url }, l1: { ttl: 0 } }).tiers?.l1.ttlMs).toBe(Infinity);
+    });
+
+    it('gives a Memcached cache no bus unless bus.redis says where', () => {
+      expect(validateOptions({ memcached: { servers }, l1: true }).tiers?.bus).toBeUndefined();
+      expect(
+        validateOptions({ memcached: { servers }, l1: true, bus: { redis: { url } } }).tiers?.bus,
+      ).toEqual({ url });
+    });
+
+    it.each<[string, unknown, string, RegExp]>([
+      ['l1 on the memory store', { l1: true }, 'l1', /in process already/],
+      ["l1: 'yes'", { redis: { url }, l1: 'yes' }, 'l1', /Use an object such as true, or/],
+      ['l1.maxEntrys', { redis: { url }, l1: { maxEntrys: 5 } }, 'l1.maxEntrys', /'maxEntries'/],
+      [
+        'l1.maxEntries: 0',
+        { redis: { url }, l1: { maxEntries: 0 } },
+        'l1.maxEntries',
+        /at least 1/,
+      ],
+      ['l1.maxSize: -1', { redis: { url }, l1: { maxSize: -1 } }, 'l1.maxSize', /at least 1/],
+      ['bus without l1', { redis: { url }, bus: { redis: { url } } }, 'bus', /add l1/],
+      [
+        'bus.redis.urll',
+        { redis: { url }, l1: true, bus: { redis: { urll: url } } },
+        'bus.redis.urll',
+        /'url'/,
+      ],
+      [
+        'bus.redis.port: 0',
+        { redis: { url }, l1: true, bus: { redis: { port: 0 } } },
+        'bus.redis.port',
+        /from 1 to 65535/,
+      ],
+      [
+        'bus.other',
+        { redis: { url }, l1: true, bus: { channel: 'x' } },
+        'bus.channel',
+        /Unknown option/,
+      ],
+    ])('refuses %s, naming the option', (_, options, option, message) => {
+      const error = refusal(options);
+      expect(error.option).toBe(option);
+      expect(error.message).toMatch(message);
+    });
+
+    it('refuses an l1.ttl that is not a duration, naming it', () => {
+      expect(() => validateOptions({ redis: { url }, l1: { ttl: 'soon' } })).toThrow(/l1\.ttl/);
+    });
+  });
 });
 
 /** Enough of an ioredis client to pass as `redis.client`. */
