@@ -35,6 +35,8 @@ export type {
   MemorySettings,
   RedisSettings,
 } from './options/resolved-options.js';
+export type { LocalTierStats } from './tiers/local-tier.js';
+export type { InvalidationBusStats } from './tiers/invalidation-bus.js';
 export { jsonSerializer } from './serialization/json.serializer.js';
 export { faithfulSerializer } from './serialization/faithful.serializer.js';
 export { toTtlMs } from './utils/ttl.js';
