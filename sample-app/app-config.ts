@@ -11,7 +11,7 @@ export interface AppConfig {
   dbPath: string;
   /** Artificial latency added to every database query (`DB_LATENCY_MS`, default 200). */
   dbLatencyMs: number;
-  /** Options for `CacheModule` (`CACHE_URL`, `CACHE_TTL`, `CACHE_KEY_PREFIX`). */
+  /** Options for `CacheModule`, from the `CACHE_*` variables (see `cache-config.ts`). */
   cache: CacheModuleOptions;
 }
 

@@ -10,8 +10,9 @@ async function bootstrap(): Promise<void> {
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.port);
   const store = config.cache.store ?? 'memory';
+  const tier = config.cache.l1 ? ' with L1' : '';
   new Logger('Bootstrap').log(
-    `Product catalogue on http://localhost:${config.port} (${store} cache)`,
+    `Product catalogue on http://localhost:${config.port} (${store} cache${tier})`,
   );
 }
 
