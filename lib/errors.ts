@@ -5,6 +5,7 @@ export type CacheErrorCode =
   | 'E_CACHE_VALUE_TOO_LARGE'
   | 'E_CACHE_CORRUPTED_ENTRY'
   | 'E_CACHE_TIMEOUT'
+  | 'E_CACHE_LOADER_TIMEOUT'
   | 'E_CACHE_INVALID_KEY';
 
 /** Every error this package raises or logs; `code` is stable, `cause` holds the underlying error. */
@@ -92,5 +93,21 @@ export function describe(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
+  }
+}
+
+/**
+ * A loader (the decorated method, or `getOrSet`'s function) did not answer within `hardTimeout`
+ * and no stale value could stand in. The loader keeps running: if it succeeds, the cache is filled.
+ */
+export class CacheLoaderTimeoutError extends CacheError {
+  constructor(
+    readonly key: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'E_CACHE_LOADER_TIMEOUT',
+      `The loader of "${key}" did not answer within ${timeoutMs} ms (hardTimeout); it goes on in the background and fills the cache if it succeeds. Raise hardTimeout, or give grace so that a stale value can be served instead.`,
+    );
   }
 }

@@ -8,10 +8,21 @@ import type {
   GetOrSetOptions,
   SetOptions,
 } from '../interfaces/cache-client.interface.js';
-import type { Ttl } from '../interfaces/cache-module-options.interface.js';
+import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
+import { Logger } from '@nestjs/common';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
+import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
+import { DistributedLock } from '../resilience/distributed-lock.js';
+import { FailureLog } from '../resilience/failure-log.js';
+import { isExpired } from '../resilience/freshness.js';
+import { GuardedLoads } from '../resilience/guarded-loads.js';
+import {
+  DEFAULT_LOAD_POLICY,
+  resolveLoadPolicy,
+  type LoadPolicy,
+} from '../resilience/load-policy.js';
 import type { ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
@@ -38,6 +49,8 @@ export interface WritePolicy extends ReadPolicy {
   ttlMs: number | undefined;
   tags?: readonly string[];
   shouldStore?(value: unknown): boolean;
+  /** Grace, loader timeouts, refresh ahead, lock; `undefined`: the module's. */
+  load?: LoadPolicy;
 }
 
 export interface ClientSettings {
@@ -48,14 +61,36 @@ export interface ClientSettings {
   clone?: boolean;
   /** An L1 in front of the store, kept consistent by a bus. */
   tiers?: TwoTiers;
+  /** The module's `grace`, `softTimeout`, `refreshAhead`, `lock`… */
+  loads?: LoadPolicy;
+  /** Where loader failures (served stale instead, refreshes that failed) are logged. */
+  loaderLog?: FailureLog;
 }
 
 /**
  * A hit carries what joiners of a single-flight decode their own copies from: the entry's text, or
  * the entry decoded once (an L1 entry).
  */
-export type ReadResult =
-  { hit: true; value: unknown; stored?: string; entry?: DecodedValue } | { hit: false };
+export type ReadResult = Hit | { hit: false; stale?: Hit };
+
+/** A current entry: its value as the read asked, and what joiners decode their own copies from. */
+export interface Hit {
+  hit: true;
+  value: unknown;
+  stored?: string;
+  entry?: DecodedValue;
+  stamp?: EntryStamp;
+}
+
+/** What `loadAndStore` is told besides the policy. */
+interface WriteContext {
+  /** Where joiners of the load find the entry's text. */
+  outcome?: Outcome;
+  /** From `l1.beginWrite` (or `l1.begin` for a refresh that keeps the L1 copy meanwhile). */
+  token?: FillToken;
+  /** How long the loader took, recorded in the entry for probabilistic refresh. */
+  loadMs?: number;
+}
 
 const MISS: ReadResult = { hit: false };
 
@@ -67,6 +102,8 @@ const MISS: ReadResult = { hit: false };
 export class DistributedCacheClient extends CacheClient implements CacheCallTarget {
   readonly [CACHE_CALL_TARGET] = true;
   private readonly counters = { hits: 0, l1Hits: 0, misses: 0, sets: 0, deletes: 0 };
+  private readonly loadDefaults: LoadPolicy;
+  private readonly guarded: GuardedLoads;
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
@@ -81,11 +118,15 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true, tiers }: ClientSettings = {},
+    { clone = true, tiers, loads, loaderLog }: ClientSettings = {},
   ) {
     super();
     this.clone = clone;
     this.tiers = tiers;
+    this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
+    const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
+    const log = loaderLog ?? new FailureLog(new Logger('CacheClient'));
+    this.guarded = new GuardedLoads(this, lock, log);
     this.tags = new TagVersionRegistry(store);
     this.values = new ValueReader(codec, memo, clone, (operation, error) =>
       store.report(operation, error),
@@ -141,7 +182,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
       const stored = this.encode(checkKey(key), value, ttlMs);
-      return stored === undefined ? [] : [{ key, value: stored, ttlMs }];
+      const keptMs = ttlMs === undefined ? undefined : ttlMs + this.loadDefaults.graceMs;
+      return stored === undefined ? [] : [{ key, value: stored, ttlMs: keptMs }];
     });
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
     const written = await this.store.setMany(encoded);
@@ -202,6 +244,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       deletes,
       errors: this.store.errors,
       hitRate: reads === 0 ? 0 : hits / reads,
+      ...this.guarded.counts,
       ...this.tiers?.stats(),
     };
   }
@@ -223,7 +266,13 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       ttlMs: this.ttlMsOf(ttl, where),
       tags: tags?.map(checkTag),
       ...readPolicy(ttlOrOptions, where),
+      load: this.loadPolicyOf(ttlOrOptions, where),
     };
+  }
+
+  /** `grace`, timeouts, `refreshAhead` and `lock` of a call or decorator, over the module's. */
+  loadPolicyOf(options: LoaderResilienceOptions, where: string): LoadPolicy {
+    return resolveLoadPolicy(options, this.loadDefaults, where);
   }
 
   /**
@@ -235,26 +284,59 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
     if (running) return running.then((outcome) => this.values.copyFor(outcome, policy) as T);
-    const outcome = chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
-      found.hit ? found : this.loadAndStore(key, load, policy),
-    );
+    const loads = policy.load ?? this.loadDefaults;
+    const outcome = loads.guarded
+      ? this.cachedGuarded(key, load, policy, loads)
+      : chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
+          found.hit ? found : this.loadAndStore(key, load, policy),
+        );
     if (!isPromiseLike(outcome)) return outcome.value as T;
     return this.flights.track(key, outcome, (first) => first.value as T);
   }
 
+  /** `cached` under grace, loader timeouts, refresh ahead or the distributed lock. */
+  private cachedGuarded(
+    key: string,
+    load: () => MaybePromise<unknown>,
+    policy: WritePolicy,
+    loads: LoadPolicy,
+  ): MaybePromise<Outcome> {
+    return chain(this.read(key, policy, loads.graceMs > 0), (found): MaybePromise<Outcome> => {
+      if (!found.hit) return this.guarded.load(key, load, policy, loads, found.stale);
+      if (loads.refreshAhead !== undefined) {
+        this.guarded.refreshIfDue(key, found.stamp, load, policy, loads);
+      }
+      return found;
+    });
+  }
+
   /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */
-  read(key: string, policy: ReadPolicy = AS_CONFIGURED): MaybePromise<ReadResult> {
+  /**
+   * @param allowStale An expired entry still within grace comes back as the miss's `stale`, for
+   *   a load to fall back on.
+   */
+  read(
+    key: string,
+    policy: ReadPolicy = AS_CONFIGURED,
+    allowStale = false,
+  ): MaybePromise<ReadResult> {
     const l1 = this.tiers?.l1;
-    if (!l1) return chain(this.store.get(key), (stored) => this.accept(key, stored, policy));
+    if (!l1) {
+      return chain(this.store.get(key), (stored) =>
+        this.accept(key, stored, policy, undefined, allowStale),
+      );
+    }
     const entry = l1.get(key);
-    if (entry) return this.l1Hit(key, entry, policy);
+    if (entry) return this.l1Hit(key, entry, policy, allowStale);
     const token = l1.begin();
-    return chain(this.store.get(key), (stored) => this.accept(key, stored, policy, token));
+    return chain(this.store.get(key), (stored) =>
+      this.accept(key, stored, policy, token, allowStale),
+    );
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
     const token = this.tiers?.l1.beginWrite(key);
-    const written = this.writeWith(key, value, policy, this.tagSnapshot(policy), undefined, token);
+    const written = this.writeWith(key, value, policy, this.tagSnapshot(policy), { token });
     return this.tiers ? chain(written, (ok) => this.announceWrite(key, ok, true)) : written;
   }
 
@@ -274,19 +356,27 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     );
   }
 
-  private loadAndStore<T>(
+  /**
+   * Runs `load` and stores its value. `keepL1Copy`: a refresh ahead of expiry, which leaves the
+   * current L1 copy in place until the new entry lands.
+   */
+  loadAndStore<T>(
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
+    keepL1Copy = false,
   ): MaybePromise<Outcome> {
-    const token = this.tiers?.l1.beginWrite(key);
+    const l1 = this.tiers?.l1;
+    const token = l1 && (keepL1Copy ? l1.begin() : l1.beginWrite(key));
     // Tag versions are read before the loader runs: an invalidation that lands while it runs
     // leaves this entry already outdated instead of caching data read before the invalidation.
     const versions = this.tagSnapshot(policy);
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
+    const started = performance.now();
     return chain(load, (value) => {
       const outcome: Outcome = { value };
-      const written = this.writeWith(key, value, policy, versions, outcome, token);
+      const loadMs = performance.now() - started;
+      const written = this.writeWith(key, value, policy, versions, { outcome, token, loadMs });
       return chain(written, (ok) => {
         // Not awaited: a fill after a miss is not an update the caller must see announced.
         if (this.tiers) void this.announceWrite(key, ok, false);
@@ -313,30 +403,33 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     value: unknown,
     policy: WritePolicy,
     versions: MaybePromise<TagVersions | undefined> | undefined,
-    outcome?: Outcome,
-    token?: FillToken,
+    context: WriteContext = {},
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
     const serialized = this.serialize(key, value, policy.type);
     const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
-    if (outcome) outcome.stored = untagged;
+    if (context.outcome) context.outcome.stored = untagged;
     if (untagged === null) return false;
-    if (!policy.tags) return this.put(key, untagged, policy.ttlMs, token);
+    if (!policy.tags) return this.put(key, untagged, policy, context);
     return chain(versions, (current) =>
-      current ? this.put(key, this.codec.wrap(serialized!, current), policy.ttlMs, token) : false,
+      current ? this.put(key, this.codec.wrap(serialized!, current), policy, context) : false,
     );
   }
 
+  /** Kept in the store for the TTL plus the grace; the stamp says when it stops being fresh. */
   private put(
     key: string,
     entry: string,
-    ttlMs: number | undefined,
-    token: FillToken | undefined,
+    policy: WritePolicy,
+    { token, loadMs }: WriteContext,
   ): MaybePromise<boolean> {
-    const stored = this.stamped(entry, ttlMs);
-    return chain(this.store.set(key, stored, ttlMs), (written) => {
+    const { ttlMs } = policy;
+    const loads = policy.load ?? this.loadDefaults;
+    const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
+    const stored = this.stamped(entry, ttlMs, loads, loadMs);
+    return chain(this.store.set(key, stored, keptMs), (written) => {
       if (written) this.counters.sets++;
-      if (token !== undefined) this.keepWritten(key, stored, ttlMs, token, written);
+      if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
     });
   }
@@ -360,11 +453,20 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     l1.commitWrite(key, entry, token, ttlMs);
   }
 
-  /** In a shared store, an entry with a TTL says when it expires, for the L1 of every server. */
-  private stamped(entry: string, ttlMs: number | undefined): string {
-    return ttlMs === undefined || this.store.synchronous
-      ? entry
-      : this.codec.stampExpiry(entry, Date.now() + ttlMs);
+  /**
+   * An entry with a TTL says when it expires: in a shared store always (for every server's L1),
+   * in memory when grace or refresh ahead need to know.
+   */
+  private stamped(
+    entry: string,
+    ttlMs: number | undefined,
+    loads: LoadPolicy = this.loadDefaults,
+    loadMs?: number,
+  ): string {
+    if (ttlMs === undefined) return entry;
+    const { graceMs, refreshAhead } = loads;
+    if (this.store.synchronous && graceMs === 0 && refreshAhead === undefined) return entry;
+    return this.codec.stamp(entry, { expiresAt: Date.now() + ttlMs, ttlMs, graceMs, loadMs });
   }
 
   private encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
@@ -397,20 +499,27 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     stored: string | undefined,
     policy: ReadPolicy = AS_CONFIGURED,
     token?: FillToken,
+    allowStale = false,
   ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
-    if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token);
+    if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token, allowStale);
     let decoded;
     try {
       decoded = this.values.decode(stored, policy);
     } catch (error) {
       return this.corrupt(key, error);
     }
-    const { value, tags } = decoded;
-    if (!tags) return this.hit({ hit: true, value, stored });
-    return chain(this.tags.isCurrent(tags), (current) =>
-      current ? this.hit({ hit: true, value, stored }) : this.miss(),
-    );
+    const { value, tags, stamp } = decoded;
+    const found = (): ReadResult => this.fresh({ hit: true, value, stored, stamp }, allowStale);
+    if (!tags) return found();
+    return chain(this.tags.isCurrent(tags), (current) => (current ? found() : this.miss()));
+  }
+
+  /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
+  private fresh(found: Hit, allowStale: boolean): ReadResult {
+    if (!isExpired(found.stamp, Date.now())) return this.hit(found);
+    this.counters.misses++;
+    return allowStale ? { hit: false, stale: found } : MISS;
   }
 
   /** Tag versions L1 knows are checked there; only the others cost a round trip. */
@@ -419,6 +528,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     stored: string,
     policy: ReadPolicy,
     token: FillToken,
+    allowStale: boolean,
   ): MaybePromise<ReadResult> {
     const l1 = this.tiers!.l1;
     let entry: DecodedValue;
@@ -430,15 +540,22 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return this.corrupt(key, error);
     }
     const found = () => {
-      const remainingMs = entry.expiresAt === undefined ? undefined : entry.expiresAt - Date.now();
+      const remainingMs = entry.stamp && keptUntil(entry.stamp) - Date.now();
       if (remainingMs === undefined || remainingMs > 0) l1.fill(key, entry, token, remainingMs);
-      return this.hit({ hit: true, value, entry });
+      return this.fresh({ hit: true, value, entry, stamp: entry.stamp }, allowStale);
     };
     if (!entry.tags || l1.isCurrent(entry.tags)) return found();
     return chain(this.tags.isCurrent(entry.tags), (current) => (current ? found() : this.miss()));
   }
 
-  private l1Hit(key: string, entry: DecodedValue, policy: ReadPolicy): ReadResult {
+  private l1Hit(
+    key: string,
+    entry: DecodedValue,
+    policy: ReadPolicy,
+    allowStale = false,
+  ): ReadResult {
+    const expired = isExpired(entry.stamp, Date.now());
+    if (expired && !allowStale) return this.miss();
     let value;
     try {
       value = entry.read(policy.type, policy.clone ?? this.clone);
@@ -448,8 +565,10 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       this.tiers!.l1.delete([key]);
       return this.miss();
     }
+    const found: Hit = { hit: true, value, entry, stamp: entry.stamp };
+    if (expired) return this.fresh(found, true);
     this.counters.l1Hits++;
-    return this.hit({ hit: true, value, entry });
+    return this.hit(found);
   }
 
   private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {
@@ -457,7 +576,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     return chain(this.store.delete(key), () => this.miss());
   }
 
-  private hit(found: ReadResult): ReadResult {
+  private hit(found: Hit): Hit {
     this.counters.hits++;
     return found;
   }

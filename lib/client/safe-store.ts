@@ -79,6 +79,21 @@ export class SafeStore {
     return this.guard('deleteMany', () => this.store.deleteMany(keys), 0);
   }
 
+  /** Whether the store can take a lock (`add` and `deleteIfEquals`) shared by every app server. */
+  get locks(): boolean {
+    return !this.synchronous && !!this.store.add && !!this.store.deleteIfEquals;
+  }
+
+  /** `true`: stored; `false`: the key holds something; `undefined`: the store could not answer. */
+  add(key: string, value: string, ttlMs: number): MaybePromise<boolean | undefined> {
+    if (this.serverLooksHung()) return undefined;
+    return this.guard('add', () => this.store.add!(key, value, ttlMs), undefined);
+  }
+
+  deleteIfEquals(key: string, value: string): MaybePromise<boolean> {
+    return this.guard('deleteIfEquals', () => this.store.deleteIfEquals!(key, value), false);
+  }
+
   clear(): MaybePromise<boolean> {
     return this.guard('clear', () => chain(this.store.clear(), () => true), false);
   }

@@ -1,7 +1,7 @@
 import type { InvalidationBusStats } from '../tiers/invalidation-bus.js';
 import type { LocalTierStats } from '../tiers/local-tier.js';
 import type { Type } from '@nestjs/common';
-import type { Ttl } from './cache-module-options.interface.js';
+import type { LoaderResilienceOptions, Ttl } from './cache-module-options.interface.js';
 
 /**
  * The class of a cached value (`User`), or `[User]` for an array of them: a hit then returns
@@ -33,7 +33,11 @@ export interface SetOptions {
   type?: ValueType;
 }
 
-export interface GetOrSetOptions extends SetOptions {
+/**
+ * `grace`, `graceRetry`, `softTimeout`, `hardTimeout`, `refreshAhead` and `lock` (see
+ * `LoaderResilienceOptions`) default to the module's.
+ */
+export interface GetOrSetOptions extends SetOptions, LoaderResilienceOptions {
   /**
    * `false`: a hit answers the cached object itself, deep-frozen, the same one to every caller;
    * see `GetOptions.clone`.

@@ -1,10 +1,17 @@
 import type { ValueType } from './cache-client.interface.js';
-import type { Ttl } from './cache-module-options.interface.js';
+import type { LoaderResilienceOptions, Ttl } from './cache-module-options.interface.js';
 
 /** A fixed value, or one computed from the decorated method's arguments. */
 export type FromArgs<T, A extends unknown[]> = T | ((...args: A) => T);
 
-export interface CacheableOptions<A extends unknown[] = unknown[], R = unknown> {
+/**
+ * `grace`, `graceRetry`, `softTimeout`, `hardTimeout`, `refreshAhead` and `lock` (see
+ * `LoaderResilienceOptions`) default to the module's.
+ */
+export interface CacheableOptions<
+  A extends unknown[] = unknown[],
+  R = unknown,
+> extends LoaderResilienceOptions {
   /**
    * The named cache to use (`CacheModule.forRoot({ name })`).
    * @default the class's `@CacheConfig({ cache })`, else the default cache

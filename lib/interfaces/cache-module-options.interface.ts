@@ -130,6 +130,54 @@ export interface MemcachedConnectionOptions {
   client?: MemjsClient;
 }
 
+/**
+ * How a loader (a `@Cacheable` method, `getOrSet`'s function) is protected when the source behind
+ * it is slow or failing, and how loads are shared. Module-level defaults; `@Cacheable` and
+ * `getOrSet` override each one.
+ */
+export interface LoaderResilienceOptions {
+  /**
+   * Fail-safe: an entry is kept this long beyond its TTL (like `ttl`: seconds or a duration). When
+   * the loader then throws, rejects or times out, callers get the expired value instead of the
+   * error. `0`: off.
+   * @default 0
+   */
+  grace?: Ttl;
+  /**
+   * After the loader failed and a stale value was served, it is tried again no more often than
+   * this (per key and process); stale values are served meanwhile.
+   * @default '10s'
+   */
+  graceRetry?: Ttl;
+  /**
+   * With a stale value at hand, the longest a caller waits for the loader: then it gets the stale
+   * value, and the loader finishes in the background, updating the cache. `0`: off.
+   * @default 0
+   */
+  softTimeout?: Ttl;
+  /**
+   * The longest any caller waits for a loader when no stale value exists: then it gets a
+   * `CacheLoaderTimeoutError`, and the loader, if it succeeds later, still fills the cache. `0`: off.
+   * @default 0
+   */
+  hardTimeout?: Ttl;
+  /**
+   * Refresh a hot entry before it expires: a fraction of the TTL (`0.8`: a hit in the last 20 % of
+   * an entry's life starts one background refresh), or `true` for probabilistic early expiration
+   * (XFetch, Vattani et al., VLDB 2015: the closer to expiry, and the slower the loader was, the
+   * likelier a hit refreshes). Callers never wait for the refresh.
+   * @default false
+   */
+  refreshAhead?: number | boolean;
+  /**
+   * `'local'`: concurrent misses of one key in one process run the loader once. `'distributed'`:
+   * once across every app server sharing the cache (a lock in the shared store); the others wait
+   * for its result and read it from the store.
+   * @default 'local'
+   */
+  lock?: 'local' | 'distributed';
+}
+
 /** The in-process tier (L1) in front of a Redis or Memcached cache. */
 export interface LocalTierOptions {
   /**
@@ -164,7 +212,7 @@ export interface CacheBusOptions {
   redis?: RedisConnectionOptions;
 }
 
-export interface CacheModuleOptions {
+export interface CacheModuleOptions extends LoaderResilienceOptions {
   /**
    * A named cache, injected with `@InjectCache(name)` and chosen by `cache: name` on the
    * decorators; without it, the default cache (`CacheClient`). A non-empty string without spaces.

@@ -17,6 +17,13 @@ export const CACHE_DEFAULTS = {
   serializer: faithfulSerializer,
   isGlobal: false,
   clone: true,
+  /** Durations like `ttl`; `0` is off. */
+  grace: 0,
+  graceRetry: '10s',
+  softTimeout: 0,
+  hardTimeout: 0,
+  refreshAhead: false,
+  lock: 'local',
   memory: {
     maxEntries: 10_000,
   },

@@ -1,3 +1,4 @@
+import type { LoadPolicy } from '../resilience/load-policy.js';
 import type { Client as MemjsClient } from 'memjs';
 import type { ConnectionOptions } from 'node:tls';
 import type {
@@ -59,4 +60,6 @@ export type ResolvedCacheOptions = StoreSettings & {
   clone: boolean;
   /** `undefined`: no L1. */
   tiers: TierSettings | undefined;
+  /** The module's defaults of `grace`, `softTimeout`, `refreshAhead`, `lock`… */
+  load: LoadPolicy;
 };

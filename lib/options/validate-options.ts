@@ -21,6 +21,11 @@ import { refuseUnknownKeys } from './unknown-keys.js';
 import { resolveMemcached } from './validate-memcached.js';
 import { resolveRedis } from './validate-redis.js';
 import { resolveTiers } from './validate-tiers.js';
+import {
+  DEFAULT_LOAD_POLICY,
+  RESILIENCE_KEYS,
+  resolveLoadPolicy,
+} from '../resilience/load-policy.js';
 
 export type { ResolvedCacheOptions } from './resolved-options.js';
 
@@ -39,6 +44,7 @@ const TOP_KEYS = {
   l1: true,
   bus: true,
   isGlobal: true,
+  ...RESILIENCE_KEYS,
 } satisfies Record<keyof CacheModuleOptions, true>;
 const MEMORY_KEYS = { maxEntries: true, maxSize: true } satisfies Record<
   keyof MemoryStoreOptions,
@@ -72,6 +78,7 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
     serializer: checkSerializer(input.serializer ?? CACHE_DEFAULTS.serializer),
     clone: flag('clone', clone),
     tiers: resolveTiers(input, store.store),
+    load: resolveLoadPolicy(input, DEFAULT_LOAD_POLICY, ''),
   };
 }
 

@@ -3,6 +3,7 @@ import { cloneJson } from './clone-json.js';
 import { cloneValue } from './clone-value.js';
 import { deepFreeze, isFreezable } from './deep-freeze.js';
 import type { EntryCodec, TagVersions } from './entry-codec.js';
+import type { EntryStamp } from './entry-stamp.js';
 import { restoreType, type ValueType } from './value-type.js';
 
 /**
@@ -13,8 +14,8 @@ export class DecodedValue {
   /** Bytes of the stored text (UTF-16 code units × 2), as the memory store counts `maxSize`. */
   readonly size: number;
   readonly tags?: TagVersions;
-  /** When the entry expires in the shared store (epoch milliseconds), if its writer said. */
-  readonly expiresAt?: number;
+  /** When the entry expires, and how long it is kept for grace: absent without a TTL. */
+  readonly stamp?: EntryStamp;
   private readonly value: unknown;
   /** The value is plain JSON data (`cloneJson` copies it); else `cloneValue` does. */
   private readonly plain: boolean;
@@ -26,10 +27,10 @@ export class DecodedValue {
 
   /** Throws a `CacheError` (`E_CACHE_CORRUPTED_ENTRY`) for text that is not an entry. */
   constructor(codec: EntryCodec, stored: string) {
-    const { value, tags, expiresAt } = codec.decode(stored);
+    const { value, tags, stamp } = codec.decode(stored);
     this.value = value;
     if (tags) this.tags = tags;
-    if (expiresAt !== undefined) this.expiresAt = expiresAt;
+    if (stamp) this.stamp = stamp;
     this.plain = codec.isPlain(stored);
     this.size = sizeOfText(stored);
   }

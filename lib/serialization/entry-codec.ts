@@ -1,6 +1,7 @@
 import { CacheError } from '../errors.js';
 import type { CacheSerializer } from '../interfaces/cache-module-options.interface.js';
 import { EXTENDED_MARK } from './extended-annotation.js';
+import { readStamp, STAMP_MARK, writeStamp, type EntryStamp } from './entry-stamp.js';
 import { faithfulSerializer } from './faithful.serializer.js';
 import { jsonSerializer } from './json.serializer.js';
 import { toStoredData, type ValueType } from './value-type.js';
@@ -11,21 +12,20 @@ export type TagVersions = Record<string, string>;
 export interface DecodedEntry {
   value: unknown;
   tags?: TagVersions;
-  /** When the entry expires in the shared store (epoch milliseconds), if its writer said. */
-  expiresAt?: number;
+  /** When the entry expires (and how long it is kept for grace), if it was written with a TTL. */
+  stamp?: EntryStamp;
 }
 
 const PLAIN = 'J';
 const TAGGED = 'T';
-const EXPIRES = 'E';
 
 /**
  * The stored form of an entry: `J` then the serialized value; or, for a tagged entry, `T`, the tag
  * versions as JSON and a newline, then the serialized value. With the default serializer a value
  * in the extended form starts with `X`, and an untagged one is stored as is (`X{…}`, no `J`), so
- * `J` is always followed by plain JSON. An entry written to a shared store with a TTL starts with
- * `E`, its expiry time (epoch milliseconds, base 36) and a newline: an app server that copies it
- * into its L1 keeps it no longer than the store does. Anything else read back is corrupt.
+ * `J` is always followed by plain JSON. An entry written with a TTL starts with its stamp (`E`…,
+ * see `EntryStamp`): when it expires, for how long it is kept for grace. Anything else read back
+ * is corrupt.
  */
 export class EntryCodec {
   /** Decoded values of `isPlain` entries are plain JSON data; the others can be deep-copied too. */
@@ -47,14 +47,14 @@ export class EntryCodec {
     return this.faithful && serialized[0] === EXTENDED_MARK ? serialized : PLAIN + serialized;
   }
 
-  /** `entry` (from `wrap`) marked with the time it expires, in epoch milliseconds. */
-  stampExpiry(entry: string, expiresAt: number): string {
-    return `${EXPIRES}${Math.ceil(expiresAt).toString(36)}\n${entry}`;
+  /** `entry` (from `wrap`) with its stamp in front. */
+  stamp(entry: string, stamp: EntryStamp): string {
+    return writeStamp(stamp) + entry;
   }
 
   /** Throws a `CacheError` (`E_CACHE_CORRUPTED_ENTRY`) for text that is not an entry. */
   decode(stored: string): DecodedEntry {
-    if (stored[0] === EXPIRES) return this.decodeStamped(stored);
+    if (stored[0] === STAMP_MARK) return this.decodeStamped(stored);
     try {
       if (stored[0] === PLAIN) return { value: this.serializer.deserialize(stored.slice(1)) };
       if (stored[0] === TAGGED) return this.decodeTagged(stored);
@@ -70,20 +70,18 @@ export class EntryCodec {
   /** Whether the entry's value is plain JSON data (a copyable codec only). */
   isPlain(stored: string): boolean {
     if (!this.faithful) return true;
-    let at = stored[0] === EXPIRES ? stored.indexOf('\n') + 1 : 0;
+    let at = stored[0] === STAMP_MARK ? stored.indexOf('\n') + 1 : 0;
     if (stored[at] === TAGGED) at = stored.indexOf('\n', at) + 1;
     return stored[at] !== EXTENDED_MARK;
   }
 
   private decodeStamped(stored: string): DecodedEntry {
     const newline = stored.indexOf('\n');
-    const expiresAt = parseInt(stored.slice(1, newline), 36);
+    const stamp = newline < 0 ? undefined : readStamp(stored.slice(1, newline));
     const body = stored.slice(newline + 1);
-    if (newline < 0 || !Number.isSafeInteger(expiresAt) || body[0] === EXPIRES) {
-      throw corrupt(stored);
-    }
+    if (!stamp || body[0] === STAMP_MARK) throw corrupt(stored);
     const entry = this.decode(body);
-    entry.expiresAt = expiresAt;
+    entry.stamp = stamp;
     return entry;
   }
 

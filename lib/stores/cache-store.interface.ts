@@ -34,6 +34,13 @@ export interface CacheStore {
   delete(key: string): MaybePromise<boolean>;
   /** How many of the keys existed. */
   deleteMany(keys: readonly string[]): MaybePromise<number>;
+  /**
+   * Stores `value` only if `key` holds nothing; `true` when it was stored. With `deleteIfEquals`,
+   * what `lock: 'distributed'` takes its lock with; a store without them loads once per process.
+   */
+  add?(key: string, value: string, ttlMs: number): MaybePromise<boolean>;
+  /** Deletes `key` only if it holds `value` (a lock still ours); `true` when it did. */
+  deleteIfEquals?(key: string, value: string): MaybePromise<boolean>;
   /** Removes every key under this store's prefix, and nothing else on the server. */
   clear(): MaybePromise<void>;
   /**

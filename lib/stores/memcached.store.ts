@@ -155,6 +155,27 @@ export class MemcachedStore implements CacheStore {
     return this.inNamespace((namespace) => this.remove(physicalKey(this.prefix, namespace, key)));
   }
 
+  /** memcached's `add`: stored only when the key holds nothing. */
+  add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.inNamespace((namespace) => {
+      const { key: physical, value: bytes, expires } = this.item(namespace, { key, value, ttlMs });
+      return this.command(() => this.client.add(physical, bytes, { expires }));
+    });
+  }
+
+  /**
+   * A read, then a delete when it still holds `value`. Not atomic: a lock that expired between
+   * the two and was taken by another server could be deleted; that server's load then merely
+   * runs beside another one (the lock is about efficiency, never correctness).
+   */
+  deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return this.inNamespace(async (namespace) => {
+      const physical = physicalKey(this.prefix, namespace, key);
+      if ((await this.read(physical)) !== value) return false;
+      return this.remove(physical);
+    });
+  }
+
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const namespace = await this.currentNamespace();

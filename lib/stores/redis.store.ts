@@ -43,6 +43,9 @@ export interface RedisStoreOptions {
   onConnectionError?: (error: Error) => void;
 }
 
+const DELETE_IF_EQUALS =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
 /** Keys one SCAN step looks at, in `clear()`. */
 const SCAN_COUNT = 1000;
 
@@ -156,6 +159,19 @@ export class RedisStore implements CacheStore {
         return this.bounded(execPipeline(pipeline));
       }),
     );
+  }
+
+  /** `SET … PX … NX`. */
+  async add(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const client = this.live() ?? (await this.warmUp());
+    const physical = this.head + key;
+    return (await this.bounded(client.set(physical, value, 'PX', Math.ceil(ttlMs), 'NX'))) === 'OK';
+  }
+
+  /** Compare and delete in one script, so that a lock that expired and was taken is left alone. */
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const client = this.live() ?? (await this.warmUp());
+    return (await this.bounded(client.eval(DELETE_IF_EQUALS, 1, this.head + key, value))) === 1;
   }
 
   async delete(key: string): Promise<boolean> {

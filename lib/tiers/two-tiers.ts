@@ -31,6 +31,8 @@ export interface TierLog {
  */
 export class TwoTiers {
   private wasDown = false;
+  /** Callers waiting to hear that a key changed elsewhere (a distributed load's waiters). */
+  private readonly listeners = new Map<string, Set<() => void>>();
 
   /**
    * @param clearedElsewhere Called when another app server cleared the cache, so that the store
@@ -46,6 +48,7 @@ export class TwoTiers {
     bus.on('message', (message) => {
       if (message.clear) clearedElsewhere();
       this.drop(message);
+      this.notify(message);
     });
     bus.on('up', () => this.busUp());
     bus.on('down', (reason) => this.busDown(reason));
@@ -90,6 +93,26 @@ export class TwoTiers {
     bus.off('up', listener);
   }
 
+  /**
+   * Resolves when another app server announces a change of `key` (or a clear), or after `ms`;
+   * never rejects. Without a bus, after `ms`.
+   */
+  changeOf(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let listeners = this.listeners.get(key);
+      if (!listeners) this.listeners.set(key, (listeners = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(done);
+        if (listeners.size === 0 && this.listeners.get(key) === listeners)
+          this.listeners.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      listeners.add(done);
+    });
+  }
+
   stats(): TwoTierStats {
     const l1 = this.l1.stats();
     return this.bus ? { l1, bus: { ...this.bus.stats(), up: this.bus.isUp } } : { l1 };
@@ -97,6 +120,12 @@ export class TwoTiers {
 
   async close(): Promise<void> {
     await this.bus?.close();
+  }
+
+  private notify({ keys, clear }: Invalidation): void {
+    if (this.listeners.size === 0) return;
+    const named = clear ? [...this.listeners.keys()] : (keys ?? []);
+    for (const key of named) for (const done of [...(this.listeners.get(key) ?? [])]) done();
   }
 
   private busUp(): void {

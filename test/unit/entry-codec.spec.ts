@@ -81,17 +81,38 @@ describe('EntryCodec expiry stamp', () => {
       [new Set([1]), undefined],
       [[1n], { t: 'v' }],
     ] as const) {
-      const stamped = faithful.stampExpiry(faithful.wrap(faithful.serialize(value), tags), at);
+      const stamp = { expiresAt: at, ttlMs: 60_000, graceMs: 5000, loadMs: 12 };
+      const stamped = faithful.stamp(faithful.wrap(faithful.serialize(value), tags), stamp);
       expect(stamped.startsWith('E')).toBe(true);
-      expect(faithful.decode(stamped)).toEqual({ value, expiresAt: at, ...(tags ? { tags } : {}) });
+      expect(faithful.decode(stamped)).toEqual({ value, stamp, ...(tags ? { tags } : {}) });
       expect(faithful.isPlain(stamped)).toBe(
         faithful.isPlain(faithful.wrap(faithful.serialize(value), tags)),
       );
     }
   });
 
+  it('leaves out the fields it has no value for, and reads them back as absent', () => {
+    const stamped = faithful.stamp('J1', { expiresAt: 36 });
+    expect(stamped).toBe('E10\nJ1');
+    expect(faithful.decode(stamped)).toEqual({ value: 1, stamp: { expiresAt: 36 } });
+    expect(faithful.decode(faithful.stamp('J1', { expiresAt: 36, loadMs: 1 }))).toEqual({
+      value: 1,
+      stamp: { expiresAt: 36, loadMs: 1 },
+    });
+  });
+
   it('reports a damaged stamp as a corrupted entry', () => {
-    for (const stored of ['E', 'E12', 'E\nJ1', 'E!!\nJ1', 'E1\nE2\nJ1', 'E1\nnope']) {
+    for (const stored of [
+      'E',
+      'E12',
+      'E\nJ1',
+      'E!!\nJ1',
+      'E1\nE2\nJ1',
+      'E1\nnope',
+      'E1,2,3,4,5\nJ1',
+      'E1,,2\nJ1',
+      'E-1\nJ1',
+    ]) {
       expect(() => faithful.decode(stored), stored).toThrow(
         expect.objectContaining({ code: 'E_CACHE_CORRUPTED_ENTRY' }) as CacheError,
       );

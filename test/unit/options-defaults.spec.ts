@@ -11,6 +11,7 @@ const INTERFACE = readFileSync(
 /** The interfaces of the option sections, by section path. */
 const SECTIONS: Record<string, string> = {
   CacheModuleOptions: '',
+  LoaderResilienceOptions: '',
   MemoryStoreOptions: 'memory',
   RedisConnectionOptions: 'redis',
   MemcachedConnectionOptions: 'memcached',

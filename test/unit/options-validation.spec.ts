@@ -237,6 +237,16 @@ describe('validateOptions', () => {
         readRetries: CACHE_DEFAULTS.readRetries,
         serializer: CACHE_DEFAULTS.serializer,
         clone: CACHE_DEFAULTS.clone,
+        tiers: undefined,
+        load: {
+          graceMs: 0,
+          graceRetryMs: 10_000,
+          softTimeoutMs: 0,
+          hardTimeoutMs: 0,
+          refreshAhead: undefined,
+          distributedLock: false,
+          guarded: false,
+        },
       });
     });
 
