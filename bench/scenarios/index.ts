@@ -5,6 +5,7 @@ import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
 import { memcachedHit, redisHit } from './remote-hit.js';
 import { stampedeScenario } from './stampede.js';
+import { twoTierHit } from './two-tier-hit.js';
 
 type Scenario = (context: BenchContext) => Promise<ScenarioResult>;
 
@@ -20,4 +21,5 @@ export const scenarios: [string, Scenario][] = [
   ['payload-10k', (context) => redisHit(context, 100, 10_000)],
   ['payload-100k', (context) => redisHit(context, 100, 100_000)],
   ['memory-bound', memoryBound],
+  ['two-tier-hit', twoTierHit],
 ];
