@@ -1,5 +1,6 @@
 import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
+import { invalidationLatency } from './invalidation-latency.js';
 import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
@@ -22,4 +23,5 @@ export const scenarios: [string, Scenario][] = [
   ['payload-100k', (context) => redisHit(context, 100, 100_000)],
   ['memory-bound', memoryBound],
   ['two-tier-hit', twoTierHit],
+  ['invalidation-latency', invalidationLatency],
 ];
