@@ -17,8 +17,9 @@ function withTierStats(results: ContenderResult[], apps: Record<string, OurApp>)
   return results.map((result) => {
     const app = apps[result.name];
     if (!app) return result;
-    const { l1Hits, l2Hits, misses, errors } = app.client.stats();
-    return { ...result, metrics: { l1Hits, l2Hits, misses, errors } };
+    const { hits, l1, l1Hits, l2Hits, misses, errors } = app.client.stats();
+    const answered: Record<string, number> = l1 ? { l1Hits, l2Hits } : { hits };
+    return { ...result, metrics: { ...answered, misses, errors } };
   });
 }
 
