@@ -1,7 +1,7 @@
 import KeyvRedis from '@keyv/redis';
-import { BentoCache, bentostore } from 'bentocache';
+import { BentoCache, bentostore, type BentoStore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
-import { redisDriver } from 'bentocache/drivers/redis';
+import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { createCache } from 'cache-manager';
 import { Cacheable } from 'cacheable';
 import { Keyv } from 'keyv';
@@ -45,7 +45,25 @@ export function bentocache(redis?: { host: string; port: number }): PeerCache {
   const store = redis
     ? bentostore().useL2Layer(redisDriver({ connection: redis }))
     : bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 }));
-  const bento = new BentoCache({ default: 'cache', stores: { cache: store } });
+  return bentoPeer(new BentoCache({ default: 'cache', stores: { cache: store } }));
+}
+
+/**
+ * bentocache's two tiers: its memory driver as L1 in front of its Redis driver, kept consistent
+ * across processes by its Redis bus (channel `bentocache.notifications`); its defaults otherwise.
+ */
+export function bentocacheTiers(redis: { host: string; port: number }): BentoCache<{
+  cache: BentoStore;
+}> {
+  const store = bentostore()
+    .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+    .useL2Layer(redisDriver({ connection: redis }))
+    .useBus(redisBusDriver({ connection: redis }));
+  return new BentoCache({ default: 'cache', stores: { cache: store } });
+}
+
+/** A bentocache instance seen as a peer. */
+export function bentoPeer(bento: BentoCache<Record<string, BentoStore>>): PeerCache {
   return {
     getOrSet: (key, factory) => bento.getOrSet({ key, factory, ttl: TTL_MS }),
     get: (key) => bento.get({ key }),

@@ -4,6 +4,8 @@ const WIDTH = 920;
 const LABEL_WIDTH = 330;
 const BAR_AREA = 470;
 const ROW = 18;
+/** Scenarios whose ops/s column is not what they measure: no panel. */
+const NOT_THROUGHPUT = new Set(['memory-bound', 'invalidation-latency', 'l1-memory-bound']);
 const COLORS = { ours: '#d9480f', peer: '#4263eb', floor: '#adb5bd' } as const;
 
 function escape(text: string): string {
@@ -39,7 +41,7 @@ function panel(scenario: ScenarioResult, top: number): { svg: string; height: nu
 export function renderChart(results: BenchResults): string {
   let top = 40;
   const panels: string[] = [];
-  for (const scenario of results.scenarios.filter((s) => s.id !== 'memory-bound')) {
+  for (const scenario of results.scenarios.filter((s) => !NOT_THROUGHPUT.has(s.id))) {
     const { svg, height } = panel(scenario, top);
     panels.push(svg);
     top += height;

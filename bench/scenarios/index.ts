@@ -1,10 +1,13 @@
 import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
+import { invalidationLatency } from './invalidation-latency.js';
+import { l1MemoryBound } from './l1-memory-bound.js';
 import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
 import { memcachedHit, redisHit } from './remote-hit.js';
 import { stampedeScenario } from './stampede.js';
+import { twoTierHit } from './two-tier-hit.js';
 
 type Scenario = (context: BenchContext) => Promise<ScenarioResult>;
 
@@ -20,4 +23,7 @@ export const scenarios: [string, Scenario][] = [
   ['payload-10k', (context) => redisHit(context, 100, 10_000)],
   ['payload-100k', (context) => redisHit(context, 100, 100_000)],
   ['memory-bound', memoryBound],
+  ['two-tier-hit', twoTierHit],
+  ['invalidation-latency', invalidationLatency],
+  ['l1-memory-bound', l1MemoryBound],
 ];

@@ -1,0 +1,309 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { FromChild, ReaderFigures, ToChild } from '../invalidation-latency.child.js';
+import type { BenchContext } from '../harness/context.js';
+import { percentile, round } from '../harness/stats.js';
+import type { ContenderKind, ContenderResult, ScenarioResult } from '../harness/types.js';
+
+type SubjectName = 'ours' | 'bentocache';
+
+const READERS = 3;
+const WARM_UP = 200;
+/**
+ * Each reader sleeps this long between two reads (a blocking wait: a message that arrives meanwhile
+ * is handled after it, which the latency includes). Reading without a pause, three readers, the
+ * writer and Redis ask for five cores on a machine of two, and the latency measured is the
+ * scheduler's time slice (see BENCHMARKS.md).
+ */
+const READ_PAUSE_MS = Number(process.env.BENCH_READ_PAUSE_MS ?? 0.05);
+/** An eviction not seen by every reader by then is counted as timed out (and the run goes on). */
+const SEEN_TIMEOUT_MS = 2000;
+const SUBJECTS: { subject: SubjectName; name: string; kind: ContenderKind; channels: string }[] = [
+  { subject: 'ours', name: 'ours (redis, l1: true)', kind: 'ours', channels: 'inval:*bus' },
+  {
+    subject: 'bentocache',
+    name: 'bentocache (L1 memory + L2 redis + bus)',
+    kind: 'peer',
+    channels: 'bentocache.notifications*',
+  },
+];
+
+interface Waiter {
+  resolve(message: FromChild): void;
+  reject(error: Error): void;
+}
+
+const stamp = () => performance.timeOrigin + performance.now();
+
+/** One forked app server and what it reported. */
+class AppProcess {
+  readonly child: ChildProcess;
+  /** Reader: when it first returned each version (or a newer one). */
+  readonly firstSeenAt: number[] = [];
+  private newest = -1;
+  private readonly waiters = new Map<string, Waiter>();
+  private seenWaiter?: { version: number; resolve: () => void };
+  private exitCode?: number | string;
+
+  constructor(args: string[]) {
+    const script = fileURLToPath(new URL('../invalidation-latency.child.ts', import.meta.url));
+    const register = fileURLToPath(new URL('../register.mjs', import.meta.url));
+    this.child = fork(script, args, {
+      execArgv: ['--import', register],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (message: FromChild) => this.receive(message));
+    this.child.on('exit', (code, signal) => this.exited(code ?? signal ?? 'unknown'));
+  }
+
+  send(message: ToChild): void {
+    this.child.send(message);
+  }
+
+  /** The next message of `type`. */
+  next<T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> {
+    if (this.exitCode !== undefined) return Promise.reject(this.exitError());
+    return new Promise((resolve, reject) => {
+      this.waiters.set(type, { resolve: resolve as Waiter['resolve'], reject });
+    });
+  }
+
+  ask<T extends FromChild['type']>(message: ToChild, reply: T) {
+    const answer = this.next(reply);
+    this.send(message);
+    return answer;
+  }
+
+  /** Resolves once this reader returned `version` or a newer one; `false` after the timeout. */
+  seen(version: number): Promise<boolean> {
+    if (this.newest >= version) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), SEEN_TIMEOUT_MS);
+      this.seenWaiter = {
+        version,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.send({ type: 'close' });
+    const closed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!closed) this.child.kill('SIGKILL');
+  }
+
+  private receive(message: FromChild): void {
+    if (message.type === 'seen') return this.recordSeen(message.version, message.at);
+    const waiter = this.waiters.get(message.type);
+    this.waiters.delete(message.type);
+    waiter?.resolve(message);
+  }
+
+  private exited(code: number | string): void {
+    this.exitCode = code;
+    for (const waiter of this.waiters.values()) waiter.reject(this.exitError());
+    this.waiters.clear();
+  }
+
+  private exitError(): Error {
+    return new Error(`an app process of the scenario exited (${this.exitCode})`);
+  }
+
+  private recordSeen(version: number, at: number): void {
+    for (let v = Math.max(0, this.newest + 1); v <= version; v++) this.firstSeenAt[v] = at;
+    this.newest = version;
+    if (this.seenWaiter && version >= this.seenWaiter.version) {
+      const { resolve } = this.seenWaiter;
+      this.seenWaiter = undefined;
+      resolve();
+    }
+  }
+}
+
+/**
+ * How far apart two processes' clocks can be: per process, the ping with the shortest round trip
+ * bounds its offset from this one by |offset| + half the round trip; two processes, twice the worst.
+ */
+async function clockSkewBoundMs(apps: AppProcess[]): Promise<number> {
+  let worst = 0;
+  for (const app of apps) {
+    let best = { rtt: Infinity, offset: 0 };
+    for (let i = 0; i < 20; i++) {
+      const sent = stamp();
+      const { at } = await app.ask({ type: 'clock' }, 'clock');
+      const back = stamp();
+      if (back - sent < best.rtt) best = { rtt: back - sent, offset: at - (sent + back) / 2 };
+    }
+    worst = Math.max(worst, Math.abs(best.offset) + best.rtt / 2);
+  }
+  return 2 * worst;
+}
+
+/** Waits until `count` subscriptions exist on the channels matching `pattern`. */
+async function waitForSubscribers(url: string, pattern: string, count: number): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for (let tries = 0; tries < 200; tries++) {
+      const channels = (await redis.pubsub('CHANNELS', pattern)) as string[];
+      const counts = channels.length
+        ? ((await redis.pubsub('NUMSUB', ...channels)) as (string | number)[])
+        : [];
+      const total = counts.filter((_, i) => i % 2 === 1).reduce<number>((a, b) => a + Number(b), 0);
+      if (total >= count) return;
+      await sleep(25);
+    }
+    throw new Error(`the bus of ${pattern} did not get ${count} subscribers`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+interface Run {
+  latencies: number[];
+  /** Per eviction, until the first reader returned the new version. */
+  firstLatencies: number[];
+  timedOut: number;
+  seconds: number;
+  clockSkewMs: number;
+  readers: ReaderFigures[];
+}
+
+/** Writes `version` and waits until every reader returned it: ms from the write's return. */
+async function evict(writer: AppProcess, readers: AppProcess[], version: number) {
+  const seen = Promise.all(readers.map((reader) => reader.seen(version)));
+  const { at } = await writer.ask({ type: 'write', version }, 'wrote');
+  const everyone = (await seen).every(Boolean);
+  const last = Math.max(...readers.map((reader) => reader.firstSeenAt[version] ?? Infinity));
+  const first = Math.min(...readers.map((reader) => reader.firstSeenAt[version] ?? Infinity));
+  const since = (time: number) => Math.max(0, Math.min(time, at + SEEN_TIMEOUT_MS) - at);
+  return { everyone, ms: since(last), firstMs: since(first) };
+}
+
+async function runSubject(
+  context: BenchContext,
+  subject: SubjectName,
+  channels: string,
+  evictions: number,
+): Promise<Run> {
+  const namespace = `inval:${subject}:${process.pid}:`;
+  const args = (role: string) => [
+    subject,
+    role,
+    String(READ_PAUSE_MS),
+    context.redis.host,
+    String(context.redis.port),
+    namespace,
+  ];
+  const writer = new AppProcess(args('writer'));
+  const readers = Array.from({ length: READERS }, () => new AppProcess(args('reader')));
+  const apps = [writer, ...readers];
+  try {
+    await Promise.all(apps.map((app) => app.next('ready')));
+    await waitForSubscribers(context.redis.url, channels, apps.length);
+    const clockSkewMs = await clockSkewBoundMs(apps);
+    await writer.ask({ type: 'write', version: 0 }, 'wrote');
+    readers.forEach((reader) => reader.send({ type: 'read' }));
+    for (let version = 1; version <= WARM_UP; version++) await evict(writer, readers, version);
+    await sleep(50); // every message of the warm-up delivered
+    readers.forEach((reader) => reader.send({ type: 'measure', base: WARM_UP }));
+    const latencies: number[] = [];
+    const firstLatencies: number[] = [];
+    let timedOut = 0;
+    const started = performance.now();
+    for (let version = WARM_UP + 1; version <= WARM_UP + evictions; version++) {
+      const { everyone, ms, firstMs } = await evict(writer, readers, version);
+      latencies.push(ms);
+      firstLatencies.push(firstMs);
+      if (!everyone) timedOut++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const figures = await Promise.all(
+      readers.map((reader) => reader.ask({ type: 'stop' }, 'done').then((done) => done.figures)),
+    );
+    return { latencies, firstLatencies, timedOut, seconds, clockSkewMs, readers: figures };
+  } finally {
+    await Promise.all(apps.map((app) => app.close()));
+  }
+}
+
+function summarize(
+  name: string,
+  kind: ContenderKind,
+  run: Run,
+  evictions: number,
+  baselineP99: number,
+) {
+  const sum = (field: keyof ReaderFigures) =>
+    run.readers.reduce((total, figures) => total + figures[field], 0);
+  const p99 = percentile(run.latencies, 99);
+  return {
+    name,
+    kind,
+    opsPerSec: Math.round(evictions / run.seconds),
+    p50Ms: round(percentile(run.latencies, 50)),
+    p99Ms: round(p99),
+    ratio: round(baselineP99 / p99, 3),
+    metrics: {
+      evictions,
+      maxMs: round(percentile(run.latencies, 100)),
+      firstReaderP99Ms: round(percentile(run.firstLatencies, 99)),
+      staleReads: sum('staleReads'),
+      staleAfterMessage: sum('staleAfterMessage'),
+      timedOut: run.timedOut,
+      messagesMissing: evictions * READERS - sum('messages'),
+      reads: sum('reads'),
+      clockSkewMs: round(run.clockSkewMs, 2),
+    },
+  } satisfies ContenderResult;
+}
+
+/**
+ * `invalidation-latency`: four app processes on one Redis, each with L1 on one cache; one writes a
+ * hot key, three read it in a loop. Per write: from the moment the writing call returned to the
+ * moment every reader has returned the new version (the end of its first read that did).
+ */
+export async function invalidationLatency(context: BenchContext): Promise<ScenarioResult> {
+  const evictions = context.settings.quick ? 1000 : 10_000;
+  const runs: Run[] = [];
+  for (const { subject, channels } of SUBJECTS) {
+    runs.push(await runSubject(context, subject, channels, evictions));
+  }
+  const ourP99 = percentile(runs[0].latencies, 99);
+  const contenders = SUBJECTS.map(({ name, kind }, i) =>
+    summarize(name, kind, runs[i], evictions, ourP99),
+  );
+  const ours = contenders[0];
+  const stale = ours.metrics.staleReads + ours.metrics.staleAfterMessage;
+  return {
+    id: 'invalidation-latency',
+    title: `Invalidation latency: 1 writer and ${READERS} readers of one hot key, each process with L1`,
+    baseline: SUBJECTS[0].name,
+    method: [
+      `Four forked app processes on one Redis, each with its L1; the writer sets the hot key to version v, the ${READERS} others read it in a loop (one read per event-loop turn, ${READ_PAUSE_MS} ms asleep between two; BENCH_READ_PAUSE_MS=0 reads without pause).`,
+      "Latency of an eviction: from the writer's set() returning to the end of the last reader's first read that returned v (wall-clock stamps, performance.timeOrigin + now(), compared across processes; clockSkewMs bounds their offset); the next write waits for every reader.",
+      "p50/p99 over the evictions, warm-up excluded; ops/s: evictions per second; ratio: ours' p99 ÷ this p99.",
+      'staleReads: reads that returned an older version than an earlier read of the same process; staleAfterMessage: reads begun after the invalidation of v had arrived there that returned a version below v.',
+    ].join(' '),
+    contenders,
+    targets: [
+      {
+        text: `${ours.name}: p99 < 5 ms over ${evictions.toLocaleString('en')} evictions (p50 ${ours.p50Ms}, max ${ours.metrics.maxMs} ms)`,
+        met: ours.p99Ms < 5 && ours.metrics.timedOut === 0,
+        value: ours.p99Ms,
+      },
+      {
+        text: `${ours.name}: 0 stale reads after the reader saw the invalidation (stale ${ours.metrics.staleReads}, after message ${ours.metrics.staleAfterMessage}, messages missing ${ours.metrics.messagesMissing})`,
+        met: stale === 0 && ours.metrics.messagesMissing === 0,
+        value: stale,
+      },
+    ],
+  };
+}
