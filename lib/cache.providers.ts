@@ -116,5 +116,7 @@ function createClient(
   return new DistributedCacheClient(safe, codec, options.ttlMs, memo, {
     clone: options.clone,
     tiers,
+    loads: options.load,
+    loaderLog: new FailureLog(new Logger('CacheClient')),
   });
 }

@@ -517,9 +517,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
   private fresh(found: Hit, allowStale: boolean): ReadResult {
-    if (!isExpired(found.stamp, Date.now())) return this.hit(found);
+    const now = Date.now();
+    if (!isExpired(found.stamp, now)) return this.hit(found);
     this.counters.misses++;
-    return allowStale ? { hit: false, stale: found } : MISS;
+    // Memcached keeps an entry up to a second longer than asked: past its grace it is gone.
+    return allowStale && keptUntil(found.stamp!) > now ? { hit: false, stale: found } : MISS;
   }
 
   /** Tag versions L1 knows are checked there; only the others cost a round trip. */

@@ -44,7 +44,7 @@ export class DecodedMemo {
       entry = new DecodedValue(this.codec, stored);
       this.remember(stored, entry);
     }
-    return { value: entry.read(type, clone), tags: entry.tags };
+    return { value: entry.read(type, clone), tags: entry.tags, stamp: entry.stamp };
   }
 
   /** Forgets every entry. */

@@ -3,6 +3,7 @@ import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeResilience } from '../support/resilience-behaviour.js';
 import { startMemcached } from '../support/servers.js';
 
 const memcachedPool: BackendSpec = {
@@ -28,4 +29,5 @@ describe('on a weighted pool of three real memcached servers', () => {
   describeCacheClient(memcachedPool);
   describeDecorators(memcachedPool);
   describeRealApps(memcachedPool);
+  describeResilience(memcachedPool);
 });

@@ -3,6 +3,7 @@ import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeResilience } from '../support/resilience-behaviour.js';
 
 const memory: BackendSpec = {
   name: 'memory',
@@ -17,4 +18,5 @@ describe('on the memory store', () => {
   describeCacheClient(memory);
   describeDecorators(memory);
   describeRealApps(memory);
+  describeResilience(memory);
 });

@@ -10,6 +10,7 @@ import {
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeResilience } from '../support/resilience-behaviour.js';
 import { describeTwoTiers } from '../support/two-tier-behaviour.js';
 import {
   keysInSlots,
@@ -53,6 +54,7 @@ describe('on a real Redis Cluster (3 masters, 3 replicas)', () => {
   describeCacheClient(redisCluster);
   describeDecorators(redisCluster);
   describeRealApps(redisCluster);
+  describeResilience(redisCluster);
 
   describe('with the L1 tier (sharded pub/sub bus)', () => {
     describeCacheClient(redisClusterWithL1);

@@ -6,6 +6,7 @@ import { startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
+import { describeResilience } from '../support/resilience-behaviour.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 
 const redis: BackendSpec = {
@@ -24,6 +25,7 @@ describe('on a real redis-server', () => {
   describeCacheClient(redis);
   describeDecorators(redis);
   describeRealApps(redis);
+  describeResilience(redis);
 });
 
 @Injectable()
