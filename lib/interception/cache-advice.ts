@@ -89,6 +89,7 @@ export class CachedCall {
         shouldStore: options.unless ? (value) => this.shouldStore(operation, value) : storable,
         type: options.type,
         clone: options.clone,
+        load: operation.load,
       };
     } catch (error) {
       target.report(`resolving the cache options of ${plan.name}`, error);

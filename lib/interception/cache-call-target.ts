@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { CacheClient } from '../cache-client.js';
 import type { ReadPolicy, ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
-import type { Ttl } from '../interfaces/cache-module-options.interface.js';
+import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
+import type { LoadPolicy } from '../resilience/load-policy.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
@@ -28,6 +29,11 @@ export interface CacheCallTarget {
   clear(): MaybePromise<boolean>;
   /** Logs (once per burst) and counts a failure met above the store. */
   report(operation: string, error: unknown): void;
+  /**
+   * `grace`, loader timeouts, `refreshAhead` and `lock` of a decorator over the cache's defaults;
+   * throws naming `where` for a bad value. Absent on a replacement client (they do not apply).
+   */
+  loadPolicyOf?(options: LoaderResilienceOptions, where: string): LoadPolicy;
   /** A TTL in milliseconds; `undefined` in, the cache's default out. Throws `CacheTtlError`. */
   ttlMsOf(ttl: Ttl | undefined, where: string): number | undefined;
 }

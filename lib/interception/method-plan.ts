@@ -13,6 +13,8 @@ import type {
   CachePutOptions,
 } from '../interfaces/cache-decorator-options.interface.js';
 import { checkValueType } from '../serialization/value-type.js';
+import type { LoaderResilienceOptions } from '../interfaces/cache-module-options.interface.js';
+import type { LoadPolicy } from '../resilience/load-policy.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { AppCaches } from './app-caches.js';
 import type { CacheCallTarget } from './cache-call-target.js';
@@ -37,7 +39,11 @@ export interface ClassPlan {
   readonly evictAfter: readonly Operation<CacheEvictOptions>[];
 }
 
-export type BoundOperation<O> = Operation<O> & { readonly target: CacheCallTarget };
+export type BoundOperation<O> = Operation<O> & {
+  readonly target: CacheCallTarget;
+  /** `@Cacheable` / `@CachePut`: its resilience options over the cache's, resolved once. */
+  readonly load?: LoadPolicy;
+};
 
 /** A class plan with each operation's cache found in one app. */
 export interface BoundPlan extends ClassPlan {
@@ -104,7 +110,9 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
         `No cache of that name is registered in this app (known: ${known}). Add CacheModule.forRoot({ name: '${operation.cacheName}', … }) or name an existing cache.`,
       );
     }
-    return { ...operation, target };
+    const options = operation.options as LoaderResilienceOptions;
+    const load = target.loadPolicyOf?.(options, `${decorator} on ${plan.name}`);
+    return { ...operation, target, load };
   };
   const cacheable = plan.cacheable && bind(plan.cacheable, '@Cacheable');
   const put = plan.put && bind(plan.put, '@CachePut');

@@ -70,6 +70,12 @@ export interface CacheStats {
   errors: number;
   /** hits / (hits + misses), 0 before the first read. */
   hitRate: number;
+  /** Stale values served: the loader failed, or passed `softTimeout`, while the entry was within `grace`. */
+  staleHits: number;
+  /** Background refreshes started by `refreshAhead`. */
+  refreshes: number;
+  /** Loads that passed `softTimeout` or `hardTimeout` (each went on in the background). */
+  loaderTimeouts: number;
   /** With `l1`: the tier's own counters and size. */
   l1?: LocalTierStats;
   /** With a bus: messages sent, received and lost, and whether it is subscribed now. */

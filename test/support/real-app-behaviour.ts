@@ -417,6 +417,9 @@ class MapCache extends CacheClient {
       deletes: 0,
       errors: 0,
       hitRate: 0,
+      staleHits: 0,
+      refreshes: 0,
+      loaderTimeouts: 0,
     };
   }
 }

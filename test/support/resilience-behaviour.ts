@@ -115,17 +115,36 @@ export function describeResilience(spec: BackendSpec) {
         expect(source.calls).toBe(3);
       });
 
-      it('takes grace from the module options, and a decorated method serves stale when its source fails', async () => {
+      it('takes grace from the module options', async () => {
         const app = await open({ grace: '1h' });
         const source = new Source();
         await getOrSet(app, 'm', source, { ttl: '100ms' });
+        await sleep(150);
+        source.failing = true;
+        expect(await getOrSet(app, 'm', source, { ttl: '100ms' })).toBe('v1');
+      });
+
+      it("takes a decorator's own grace and softTimeout: its method serves stale when the source fails or is slow", async () => {
+        const app = await open();
         const prices = app.get(PriceService);
         expect(await prices.price()).toBe('v1');
         await sleep(350);
-        source.failing = true;
         prices.source.failing = true;
-        expect(await getOrSet(app, 'm', source, { ttl: '100ms' })).toBe('v1');
         expect(await prices.price()).toBe('v1');
+        expect(prices.source.calls).toBe(2);
+        expect(app.client.stats().staleHits).toBe(1);
+      });
+
+      it('refuses to start with a bad resilience option on a decorator, naming the method', async () => {
+        @Injectable()
+        class BadRefresh {
+          @Cacheable({ key: 'k', refreshAhead: 2 })
+          async value() {
+            return 1;
+          }
+        }
+        const started = startCacheApp(patient(backend.options(freshPrefix())), [BadRefresh]);
+        await expect(started).rejects.toThrow(/refreshAhead of @Cacheable on BadRefresh\.value/);
       });
 
       it('lets the error through once the entry is past its grace too', async () => {
