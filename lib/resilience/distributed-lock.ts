@@ -45,9 +45,9 @@ export class DistributedLock {
   }
 
   /**
-   * Reads `key` until `read` finds it or `ms` pass, and answers what the last read found. Wakes at
-   * once when the bus announces the key (the holder's write), otherwise polls: 5 ms, then twice
-   * as long each time up to 50 ms.
+   * Reads `key` until `read` finds it, the lock is gone (its holder failed: the caller may try to
+   * take it), or `ms` pass; answers what the last read found. Wakes at once when the bus announces
+   * the key (the holder's write), otherwise polls: 5 ms, then twice as long each time up to 50 ms.
    */
   async waitFor<T>(
     key: string,
@@ -61,10 +61,16 @@ export class DistributedLock {
       const left = deadline - Date.now();
       if (left <= 0) return read();
       await this.nextCheck(key, Math.min(pause, left));
-      const result = await read();
-      if (found(result)) return result;
+      const [result, held] = await Promise.all([read(), this.isHeld(key)]);
+      if (found(result) || !held) return result;
       pause = Math.min(pause * 2, LONGEST_POLL_MS);
     }
+  }
+
+  /** Whether someone holds the lock of `key` now (a store that cannot say: assume so). */
+  private async isHeld(key: string): Promise<boolean> {
+    const holder = await this.store.getMany([LOCK_KEY_PREFIX + key]);
+    return holder === undefined || holder[0] !== undefined;
   }
 
   private nextCheck(key: string, ms: number): Promise<void> {

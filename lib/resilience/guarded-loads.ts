@@ -3,7 +3,7 @@ import type { ReadPolicy, ReadResult, WritePolicy } from '../client/distributed-
 import type { Outcome } from '../client/value-reader.js';
 import type { EntryStamp } from '../serialization/entry-stamp.js';
 import { isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
-import type { DistributedLock } from './distributed-lock.js';
+import type { DistributedLock, Lease } from './distributed-lock.js';
 import type { FailureLog } from './failure-log.js';
 import { refreshIsDue } from './freshness.js';
 import type { LoadPolicy } from './load-policy.js';
@@ -103,7 +103,11 @@ export class GuardedLoads {
     return this.host.loadAndStore(key, load, policy, false);
   }
 
-  /** One load across every app server: the lock's holder loads, the others read its result. */
+  /**
+   * One load across every app server: the lock's holder loads, the others read its result. A
+   * waiter whose holder gave up without a value tries to take the lock itself; past the lease,
+   * or when the store cannot say, it loads without the lock.
+   */
   private async lockedLoad(
     key: string,
     load: () => MaybePromise<unknown>,
@@ -112,16 +116,30 @@ export class GuardedLoads {
     keepL1Copy = false,
   ): Promise<Outcome> {
     const leaseMs = loads.hardTimeoutMs || DEFAULT_LEASE_MS;
-    const lease = await this.lock!.acquire(key, leaseMs);
-    if (lease === 'held') {
-      const read = async () => this.host.read(key, policy);
-      const found = await this.lock!.waitFor(key, leaseMs, read, (result) => result.hit);
+    const deadline = Date.now() + leaseMs;
+    const read = async () => this.host.read(key, policy);
+    for (;;) {
+      const lease = await this.lock!.acquire(key, leaseMs);
+      if (lease !== 'held') return this.loadHolding(key, load, policy, keepL1Copy, lease);
+      const left = deadline - Date.now();
+      const found = await this.lock!.waitFor(key, left, read, (result) => result.hit);
       if (found.hit) return found;
+      if (Date.now() >= deadline) return this.loadHolding(key, load, policy, keepL1Copy);
     }
+  }
+
+  /** Loads and stores, then releases `lease` (if any) once the value is in the store. */
+  private async loadHolding(
+    key: string,
+    load: () => MaybePromise<unknown>,
+    policy: WritePolicy,
+    keepL1Copy: boolean,
+    lease?: Lease,
+  ): Promise<Outcome> {
     try {
       return await this.host.loadAndStore(key, load, policy, keepL1Copy);
     } finally {
-      if (lease !== undefined && lease !== 'held') void this.lock!.release(lease);
+      if (lease) void this.lock!.release(lease);
     }
   }
 

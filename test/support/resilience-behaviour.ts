@@ -255,6 +255,26 @@ export function describeResilience(spec: BackendSpec) {
         },
       );
 
+      itWhenShared(
+        "takes over at once when the holder's loader fails, not after the lease",
+        async () => {
+          const keyPrefix = freshPrefix();
+          const [a, b] = [await open({}, keyPrefix), await open({}, keyPrefix)];
+          const [failing, working] = [new Source(), new Source()];
+          failing.failing = true;
+          failing.delayMs = 100;
+          const options = { ttl: '1h', lock: 'distributed' as const };
+          const onA = getOrSet(a, 'flaky', failing, options).catch(String);
+          await sleep(30);
+          const started = performance.now();
+          expect(await getOrSet(b, 'flaky', working, options)).toBe('v1');
+          // The default lease is 5 s: B did not wait for it.
+          expect(performance.now() - started).toBeLessThan(2000);
+          expect(await onA).toBe('Error: source down');
+          expect([failing.calls, working.calls]).toEqual([1, 1]);
+        },
+      );
+
       itWhenShared('loads after a bounded wait when the lock holder never writes', async () => {
         const keyPrefix = freshPrefix();
         const app = await open({}, keyPrefix);
