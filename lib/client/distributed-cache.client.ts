@@ -186,6 +186,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** Stops the bus of the L1 tier, if any. */
   async close(): Promise<void> {
+    this.store.close();
     await this.tiers?.close();
   }
 
@@ -203,6 +204,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       errors: this.store.errors,
       hitRate: reads === 0 ? 0 : hits / reads,
       ...this.tiers?.stats(),
+      ...this.store.stats(),
     };
   }
 

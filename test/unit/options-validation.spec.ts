@@ -235,6 +235,7 @@ describe('validateOptions', () => {
         keyPrefix: CACHE_DEFAULTS.keyPrefix,
         commandTimeout: CACHE_DEFAULTS.commandTimeout,
         readRetries: CACHE_DEFAULTS.readRetries,
+        circuitBreaker: { failures: 5, breakForMs: 1000 },
         serializer: CACHE_DEFAULTS.serializer,
         clone: CACHE_DEFAULTS.clone,
       });
