@@ -298,6 +298,37 @@ describe('validateOptions', () => {
     expect(validateOptions({ clone: false }).clone).toBe(false);
   });
 
+  describe('circuitBreaker', () => {
+    it('is on by default with the CACHE_DEFAULTS values, breakFor in milliseconds', () => {
+      expect(validateOptions().circuitBreaker).toEqual({ failures: 5, breakForMs: 1000 });
+      expect(validateOptions({ circuitBreaker: true }).circuitBreaker).toEqual({
+        failures: 5,
+        breakForMs: 1000,
+      });
+    });
+
+    it('takes failures and breakFor (seconds or a duration), and false turns it off', () => {
+      const resolved = validateOptions({ circuitBreaker: { failures: 2, breakFor: '250ms' } });
+      expect(resolved.circuitBreaker).toEqual({ failures: 2, breakForMs: 250 });
+      expect(validateOptions({ circuitBreaker: { breakFor: 3 } }).circuitBreaker).toEqual({
+        failures: 5,
+        breakForMs: 3000,
+      });
+      expect(validateOptions({ circuitBreaker: false }).circuitBreaker).toBeUndefined();
+    });
+
+    it('refuses a bad failures, a breakFor of 0 or not a duration, and an unknown key', () => {
+      const bad = (circuitBreaker: unknown) => () =>
+        validateOptions({ circuitBreaker } as CacheModuleOptions);
+      expect(bad({ failures: 0 })).toThrow(CacheOptionsError);
+      expect(bad({ failures: 0 })).toThrow(/circuitBreaker\.failures/);
+      expect(bad({ breakFor: 0 })).toThrow(/circuitBreaker\.breakFor/);
+      expect(bad({ breakFor: 'soon' })).toThrow(/circuitBreaker\.breakFor/);
+      expect(bad({ failure: 3 })).toThrow(/did you mean 'failures'/);
+      expect(bad('on')).toThrow(/circuitBreaker/);
+    });
+  });
+
   describe('l1 and bus', () => {
     it('leaves the tier off without l1, or with l1: false', () => {
       expect(validateOptions({ redis: { url } }).tiers).toBeUndefined();
