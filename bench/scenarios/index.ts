@@ -1,5 +1,6 @@
 import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
+import { hungServer } from './hung-server.js';
 import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
@@ -20,4 +21,5 @@ export const scenarios: [string, Scenario][] = [
   ['payload-10k', (context) => redisHit(context, 100, 10_000)],
   ['payload-100k', (context) => redisHit(context, 100, 100_000)],
   ['memory-bound', memoryBound],
+  ['hung-server', hungServer],
 ];
