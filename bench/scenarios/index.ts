@@ -2,6 +2,7 @@ import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
 import { invalidationLatency } from './invalidation-latency.js';
 import { l1MemoryBound } from './l1-memory-bound.js';
+import { hungServer } from './hung-server.js';
 import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
@@ -26,4 +27,5 @@ export const scenarios: [string, Scenario][] = [
   ['two-tier-hit', twoTierHit],
   ['invalidation-latency', invalidationLatency],
   ['l1-memory-bound', l1MemoryBound],
+  ['hung-server', hungServer],
 ];

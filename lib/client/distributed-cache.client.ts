@@ -228,6 +228,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** Stops the bus of the L1 tier, if any. */
   async close(): Promise<void> {
+    this.store.close();
     await this.tiers?.close();
   }
 
@@ -246,6 +247,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       hitRate: reads === 0 ? 0 : hits / reads,
       ...this.guarded.counts,
       ...this.tiers?.stats(),
+      ...this.store.stats(),
     };
   }
 

@@ -41,8 +41,9 @@ export class TagVersionRegistry {
     );
   }
 
+  /** New versions for `tags`; what the store does not take now is replayed once it answers. */
   invalidate(tags: readonly string[]): MaybePromise<boolean> {
-    return this.store.setMany(tags.map((tag) => ({ key: tagKey(tag), value: newVersion() })));
+    return this.store.setVersions(tags.map((tag) => ({ key: tagKey(tag), value: newVersion() })));
   }
 }
 

@@ -1,3 +1,5 @@
+import type { CircuitStats } from '../resilience/circuit-breaker.js';
+import type { ReplayStats } from '../resilience/eviction-replay.js';
 import type { InvalidationBusStats } from '../tiers/invalidation-bus.js';
 import type { LocalTierStats } from '../tiers/local-tier.js';
 import type { Type } from '@nestjs/common';
@@ -80,4 +82,8 @@ export interface CacheStats {
   l1?: LocalTierStats;
   /** With a bus: messages sent, received and lost, and whether it is subscribed now. */
   bus?: InvalidationBusStats & { up: boolean };
+  /** With `circuitBreaker` (Redis, Memcached): each server that failed, its circuit, the openings. */
+  circuit?: CircuitStats;
+  /** Redis, Memcached: evictions waiting to be replayed, replayed late, dropped on overflow. */
+  replay?: ReplayStats;
 }

@@ -212,6 +212,30 @@ export interface CacheBusOptions {
   redis?: RedisConnectionOptions;
 }
 
+/**
+ * Per server (each master of a Cluster, each member of a Memcached pool): after `failures`
+ * consecutive failures or timeouts, no command goes to it for `breakFor`; its calls answer at once
+ * (a miss, `false`) instead of each waiting `commandTimeout`, and evictions meant for it are
+ * replayed once it answers. Then one call probes it: success closes the circuit, failure opens it
+ * for another `breakFor`. On by default: without it, every call to a hung server waits the full
+ * `commandTimeout`, which under load is the whole cost of a cache outage. Five in a row is not one
+ * slow reply; one second matches how fast the module reconnects, so caching resumes within a
+ * second of the server's return while a dead server costs one probe's wait per second.
+ */
+export interface CircuitBreakerOptions {
+  /**
+   * Consecutive failures or timeouts of one server that open its circuit.
+   * @default 5
+   */
+  failures?: number;
+  /**
+   * How long an open circuit refuses calls before one probes the server: seconds, or a duration
+   * string like `ttl`.
+   * @default '1s'
+   */
+  breakFor?: Ttl;
+}
+
 export interface CacheModuleOptions extends LoaderResilienceOptions {
   /**
    * A named cache, injected with `@InjectCache(name)` and chosen by `cache: name` on the
@@ -258,6 +282,12 @@ export interface CacheModuleOptions extends LoaderResilienceOptions {
    * @default 1
    */
   readRetries?: number;
+  /**
+   * Stop sending to a failing server for a while (see `CircuitBreakerOptions`); `false` turns it
+   * off (every call to a hung server then waits `commandTimeout`), `true` or `{}` takes the
+   * defaults. Module level only; not used by the memory store.
+   */
+  circuitBreaker?: boolean | CircuitBreakerOptions;
   /**
    * How values become strings. The default keeps types (Date, Map, Set, BigInt, typed arrays…)
    * and writes plain JSON data as plain JSON; `jsonSerializer` is strict JSON only.

@@ -27,6 +27,10 @@ export const CACHE_DEFAULTS = {
   memory: {
     maxEntries: 10_000,
   },
+  circuitBreaker: {
+    failures: 5,
+    breakFor: '1s',
+  },
   /** What the module gives ioredis (`redis.options` overrides `connectTimeout`). */
   redis: {
     /** Milliseconds to open a connection; also how long startup waits for Redis. */

@@ -5,6 +5,7 @@ import type {
   CacheSerializer,
   RedisConnectionOptions,
 } from '../interfaces/cache-module-options.interface.js';
+import type { CircuitBreakerSettings } from '../resilience/circuit-breaker.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import type { MemcachedServerAddress } from '../stores/memcached/server-address.js';
 
@@ -56,6 +57,8 @@ export type ResolvedCacheOptions = StoreSettings & {
   keyPrefix: string;
   commandTimeout: number;
   readRetries: number;
+  /** `undefined`: off. */
+  circuitBreaker: CircuitBreakerSettings | undefined;
   serializer: CacheSerializer;
   clone: boolean;
   /** `undefined`: no L1. */

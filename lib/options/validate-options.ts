@@ -20,6 +20,7 @@ import type { MemorySettings, ResolvedCacheOptions, StoreSettings } from './reso
 import { refuseUnknownKeys } from './unknown-keys.js';
 import { resolveMemcached } from './validate-memcached.js';
 import { resolveRedis } from './validate-redis.js';
+import { resolveCircuitBreaker } from './validate-resilience.js';
 import { resolveTiers } from './validate-tiers.js';
 import {
   DEFAULT_LOAD_POLICY,
@@ -39,6 +40,7 @@ const TOP_KEYS = {
   keyPrefix: true,
   commandTimeout: true,
   readRetries: true,
+  circuitBreaker: true,
   serializer: true,
   clone: true,
   l1: true,
@@ -75,6 +77,7 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
     keyPrefix,
     commandTimeout: positiveNumber('commandTimeout', commandTimeout),
     readRetries: wholeNumber('readRetries', readRetries, 0),
+    circuitBreaker: resolveCircuitBreaker(input.circuitBreaker),
     serializer: checkSerializer(input.serializer ?? CACHE_DEFAULTS.serializer),
     clone: flag('clone', clone),
     tiers: resolveTiers(input, store.store),

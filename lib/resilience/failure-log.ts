@@ -12,6 +12,16 @@ export class FailureLog {
 
   constructor(private readonly logger: Logger) {}
 
+  /** A change of state worth one line (a circuit closing): logged as is, never held back. */
+  note(message: string): void {
+    this.logger.log(message);
+  }
+
+  /** A warning of its own (a circuit opening): logged as is, never held back. */
+  warn(message: string): void {
+    this.logger.warn(message);
+  }
+
   report(operation: string, error: unknown): void {
     const now = Date.now();
     if (now < this.quietUntil) {

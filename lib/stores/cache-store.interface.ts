@@ -53,6 +53,12 @@ export interface CacheStore {
    * it was not (Memcached: the namespace version, read again before the next command).
    */
   clearedElsewhere?(): void;
+  /**
+   * The address of the server that holds `key` now (`host:port`): the master owning its slot on a
+   * Redis Cluster, its ring member in a Memcached pool, the one server otherwise. The circuit
+   * breaker keeps one circuit per address; `undefined` when the store cannot tell yet.
+   */
+  nodeOf?(key: string): string | undefined;
   /** Resolves once the store can serve (or gave up waiting); never rejects. */
   ready?(): Promise<void>;
   /** Closes every connection the store opened (not one handed in by the user). */

@@ -207,6 +207,18 @@ export class MemcachedStore implements CacheStore {
     this.reportFailure = report;
   }
 
+  /**
+   * `host:port` of the server that holds `key` now (with ejection, after its keys moved). Routed
+   * on the namespace version last known; `undefined` before the first was read.
+   */
+  nodeOf(key: string): string | undefined {
+    const { servers } = this.client;
+    if (servers.length === 1) return addressOf(servers[0]);
+    const namespace = this.namespace.known;
+    if (namespace === undefined) return undefined;
+    return addressOf(servers[serverIndexOf(this.client, physicalKey(this.prefix, namespace, key))]);
+  }
+
   /** Indexes, in `memcached.servers`, of the servers ejected from the ring now. */
   ejectedServers(): number[] {
     return this.selector?.ejected() ?? [];
@@ -334,6 +346,10 @@ export class MemcachedStore implements CacheStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('The memcached cache store is closed.');
   }
+}
+
+function addressOf(server: { host: string; port: number | string }): string {
+  return `${server.host}:${server.port}`;
 }
 
 /** Like `Promise.all`, but settles only once every promise has: then the first failure rejects. */

@@ -13,6 +13,7 @@ import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
+import calculateSlot from 'cluster-key-slot';
 
 /**
  * Settings as `CacheModule` resolves them; the store trusts them (`CacheModule` checks its
@@ -83,6 +84,8 @@ export class RedisStore implements CacheStore {
           error,
         )
       : error;
+  /** What `nodeOf` answers for a standalone or Sentinel connection. */
+  private readonly address: string;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -102,6 +105,7 @@ export class RedisStore implements CacheStore {
     this.nativePrefix = client.options.keyPrefix ?? '';
     if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
     this.ownTimeout = ownCommandTimeout(client);
+    this.address = client.isCluster ? 'cluster' : addressOf(client as Redis);
     if (owned && !client.isCluster && this.ownTimeout === undefined) {
       this.watchdog = CommandWatchdog.for(client as Redis, commandTimeout);
     }
@@ -218,12 +222,23 @@ export class RedisStore implements CacheStore {
     );
   }
 
-  /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
+  /**
+   * `host:port` of the server that holds `key`: on a Cluster the master owning its slot now (it
+   * changes when a replica is promoted), `undefined` until the slots are known; otherwise the one
+   * server (for Sentinel, the master set's name).
+   */
+  nodeOf(key: string): string | undefined {
+    if (!this.client.isCluster) return this.address;
+    const slot = calculateSlot(this.nativePrefix + this.head + key);
+    return (this.client as Cluster).slots[slot]?.[0];
+  }
+
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */
   get connection(): RedisClient {
     return this.client;
   }
 
+  /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
   async ready(): Promise<void> {
     if (!this.closed) await this.waitReady(this.connectTimeout);
   }
@@ -321,6 +336,12 @@ export class RedisStore implements CacheStore {
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
+}
+
+function addressOf(client: Redis): string {
+  const { sentinels, name, path, host, port } = client.options;
+  if (sentinels?.length) return `sentinel:${name}`;
+  return path ?? `${host}:${port}`;
 }
 
 /** Rejects with the first command error: `exec()` itself resolves even when commands failed. */

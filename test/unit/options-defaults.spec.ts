@@ -16,12 +16,14 @@ const SECTIONS: Record<string, string> = {
   RedisConnectionOptions: 'redis',
   MemcachedConnectionOptions: 'memcached',
   LocalTierOptions: 'l1',
+  CircuitBreakerOptions: 'circuitBreaker',
 };
 /** Defaults written as words rather than literals. */
 const WORDS: Record<string, unknown> = {
   '': undefined,
   unbounded: undefined,
   off: undefined,
+  on: undefined,
   "the Redis cache's own server": undefined,
 };
 /** `CACHE_DEFAULTS.redis` holds what the module gives ioredis, not options of its own. */

@@ -235,6 +235,7 @@ describe('validateOptions', () => {
         keyPrefix: CACHE_DEFAULTS.keyPrefix,
         commandTimeout: CACHE_DEFAULTS.commandTimeout,
         readRetries: CACHE_DEFAULTS.readRetries,
+        circuitBreaker: { failures: 5, breakForMs: 1000 },
         serializer: CACHE_DEFAULTS.serializer,
         clone: CACHE_DEFAULTS.clone,
         tiers: undefined,
@@ -305,6 +306,37 @@ describe('validateOptions', () => {
 
   it('takes clone: false', () => {
     expect(validateOptions({ clone: false }).clone).toBe(false);
+  });
+
+  describe('circuitBreaker', () => {
+    it('is on by default with the CACHE_DEFAULTS values, breakFor in milliseconds', () => {
+      expect(validateOptions().circuitBreaker).toEqual({ failures: 5, breakForMs: 1000 });
+      expect(validateOptions({ circuitBreaker: true }).circuitBreaker).toEqual({
+        failures: 5,
+        breakForMs: 1000,
+      });
+    });
+
+    it('takes failures and breakFor (seconds or a duration), and false turns it off', () => {
+      const resolved = validateOptions({ circuitBreaker: { failures: 2, breakFor: '250ms' } });
+      expect(resolved.circuitBreaker).toEqual({ failures: 2, breakForMs: 250 });
+      expect(validateOptions({ circuitBreaker: { breakFor: 3 } }).circuitBreaker).toEqual({
+        failures: 5,
+        breakForMs: 3000,
+      });
+      expect(validateOptions({ circuitBreaker: false }).circuitBreaker).toBeUndefined();
+    });
+
+    it('refuses a bad failures, a breakFor of 0 or not a duration, and an unknown key', () => {
+      const bad = (circuitBreaker: unknown) => () =>
+        validateOptions({ circuitBreaker } as CacheModuleOptions);
+      expect(bad({ failures: 0 })).toThrow(CacheOptionsError);
+      expect(bad({ failures: 0 })).toThrow(/circuitBreaker\.failures/);
+      expect(bad({ breakFor: 0 })).toThrow(/circuitBreaker\.breakFor/);
+      expect(bad({ breakFor: 'soon' })).toThrow(/circuitBreaker\.breakFor/);
+      expect(bad({ failure: 3 })).toThrow(/did you mean 'failures'/);
+      expect(bad('on')).toThrow(/circuitBreaker/);
+    });
   });
 
   describe('l1 and bus', () => {

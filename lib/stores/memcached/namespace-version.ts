@@ -58,6 +58,11 @@ export class NamespaceVersion {
     private readonly timing: NamespaceVersionTiming,
   ) {}
 
+  /** The version last read or written, without reading it again (`undefined` before the first). */
+  get known(): string | undefined {
+    return this.version;
+  }
+
   /** The version now: from memory while fresh, otherwise from the servers. */
   current(): string | Promise<string> {
     const age = Date.now() - this.readAt;
