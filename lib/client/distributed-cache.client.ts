@@ -51,7 +51,12 @@ export interface WritePolicy extends ReadPolicy {
   shouldStore?(value: unknown): boolean;
   /** Grace, loader timeouts, refresh ahead, lock; `undefined`: the module's. */
   load?: LoadPolicy;
+  /** Told, for each caller of `cached`, how its value was found (`X-Cache`, per-method stats). */
+  onResult?(result: CallResult, tier: 'l1' | 'l2' | undefined): void;
 }
+
+/** How one caller's value was found: a fresh hit, a load, or a stale value standing in. */
+export type CallResult = 'hit' | 'miss' | 'stale';
 
 export interface ClientSettings {
   /**
@@ -80,6 +85,9 @@ export interface Hit {
   stored?: string;
   entry?: DecodedValue;
   stamp?: EntryStamp;
+  tier: 'l1' | 'l2';
+  /** Set when a stale value stands in for a load that failed or was too slow. */
+  result?: 'stale';
 }
 
 /** What `loadAndStore` is told besides the policy. */
@@ -285,15 +293,35 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
     const running = this.flights.join(key);
-    if (running) return running.then((outcome) => this.values.copyFor(outcome, policy) as T);
+    if (running) {
+      return running.then((outcome) => {
+        this.joined(outcome, policy);
+        return this.values.copyFor(outcome, policy) as T;
+      });
+    }
     const loads = policy.load ?? this.loadDefaults;
     const outcome = loads.guarded
       ? this.cachedGuarded(key, load, policy, loads)
       : chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
           found.hit ? found : this.loadAndStore(key, load, policy),
         );
-    if (!isPromiseLike(outcome)) return outcome.value as T;
-    return this.flights.track(key, outcome, (first) => first.value as T);
+    if (!isPromiseLike(outcome)) {
+      policy.onResult?.(outcome.result ?? 'hit', outcome.tier);
+      return outcome.value as T;
+    }
+    return this.flights.track(key, outcome, (first) => {
+      policy.onResult?.(first.result ?? 'hit', first.tier);
+      return first.value as T;
+    });
+  }
+
+  /** A caller that joined a read or load under way counts as its own hit, miss or stale value. */
+  private joined(outcome: Outcome, policy: WritePolicy): void {
+    const result = outcome.result ?? 'hit';
+    if (result === 'hit') this.counters.hits++;
+    else if (result === 'miss') this.counters.misses++;
+    else this.guarded.counts.staleHits++;
+    policy.onResult?.(result, outcome.tier);
   }
 
   /** `cached` under grace, loader timeouts, refresh ahead or the distributed lock. */
@@ -376,7 +404,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
     const started = performance.now();
     return chain(load, (value) => {
-      const outcome: Outcome = { value };
+      const outcome: Outcome = { value, result: 'miss' };
       const loadMs = performance.now() - started;
       const written = this.writeWith(key, value, policy, versions, { outcome, token, loadMs });
       return chain(written, (ok) => {
@@ -512,7 +540,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return this.corrupt(key, error);
     }
     const { value, tags, stamp } = decoded;
-    const found = (): ReadResult => this.fresh({ hit: true, value, stored, stamp }, allowStale);
+    const found = (): ReadResult =>
+      this.fresh({ hit: true, value, stored, stamp, tier: 'l2' }, allowStale);
     if (!tags) return found();
     return chain(this.tags.isCurrent(tags), (current) => (current ? found() : this.miss()));
   }
@@ -546,7 +575,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const found = () => {
       const remainingMs = entry.stamp && keptUntil(entry.stamp) - Date.now();
       if (remainingMs === undefined || remainingMs > 0) l1.fill(key, entry, token, remainingMs);
-      return this.fresh({ hit: true, value, entry, stamp: entry.stamp }, allowStale);
+      return this.fresh({ hit: true, value, entry, stamp: entry.stamp, tier: 'l2' }, allowStale);
     };
     if (!entry.tags || l1.isCurrent(entry.tags)) return found();
     return chain(this.tags.isCurrent(entry.tags), (current) => (current ? found() : this.miss()));
@@ -569,7 +598,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       this.tiers!.l1.delete([key]);
       return this.miss();
     }
-    const found: Hit = { hit: true, value, entry, stamp: entry.stamp };
+    const found: Hit = { hit: true, value, entry, stamp: entry.stamp, tier: 'l1' };
     if (expired) return this.fresh(found, true);
     this.counters.l1Hits++;
     return this.hit(found);

@@ -20,6 +20,10 @@ export const AS_CONFIGURED: ReadPolicy = {};
 /** What a single-flight run ended with, for the callers that joined it. */
 export interface Outcome {
   value: unknown;
+  /** How the value was found: `undefined` for a hit. */
+  result?: 'miss' | 'stale';
+  /** For a hit: answered by L1, or by the store (`l2`). */
+  tier?: 'l1' | 'l2';
   /** The entry's text: each joiner decodes its own copy. `null`: the value cannot be encoded. */
   stored?: string | null;
   /** The entry decoded once (an L1 entry): each joiner reads its own copy from it. */

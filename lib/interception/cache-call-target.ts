@@ -59,11 +59,11 @@ class PublicClientTarget implements CacheCallTarget {
   constructor(private readonly client: CacheClient) {}
 
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
-    return chain(this.read(key, policy), (found) =>
-      found.hit
-        ? (found.value as T)
-        : chain(load, (value) => chain(this.write(key, value, policy), () => value)),
-    );
+    return chain(this.read(key, policy), (found) => {
+      policy.onResult?.(found.hit ? 'hit' : 'miss', undefined);
+      if (found.hit) return found.value as T;
+      return chain(load, (value) => chain(this.write(key, value, policy), () => value));
+    });
   }
 
   read(key: string, policy: ReadPolicy = {}): MaybePromise<ReadResult> {
@@ -74,7 +74,7 @@ class PublicClientTarget implements CacheCallTarget {
     return this.guarded(
       'get',
       () => this.client.get(key, options),
-      (value): ReadResult => (value === undefined ? MISS : { hit: true, value, stored: '' }),
+      (value): ReadResult => (value === undefined ? MISS : { hit: true, value, tier: 'l2' }),
       MISS,
     );
   }

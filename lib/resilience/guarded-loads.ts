@@ -200,7 +200,7 @@ export class GuardedLoads {
 
   private servedStale(stale: Outcome): Outcome {
     this.counts.staleHits++;
-    return stale;
+    return { ...stale, result: 'stale' };
   }
 
   /** Keeps `loading` known under `key` until it ends. */
