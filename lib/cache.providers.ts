@@ -114,6 +114,7 @@ function createClient(
         })
       : undefined;
   return new DistributedCacheClient(safe, codec, options.ttlMs, memo, {
+    name: options.name ?? DEFAULT_CACHE_NAME,
     clone: options.clone,
     tiers,
     loads: options.load,

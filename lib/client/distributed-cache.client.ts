@@ -17,6 +17,15 @@ import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
 import { DistributedLock } from '../resilience/distributed-lock.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { isExpired } from '../resilience/freshness.js';
+import {
+  cacheChannels,
+  traced,
+  type CacheOperation,
+  type CacheOperationContext,
+} from '../observability/cache-channels.js';
+import { MethodStatsRegistry, type MethodStats } from '../observability/method-stats.js';
+import { trackCache } from '../observability/live-caches.js';
+import { DEFAULT_CACHE_NAME } from '../cache.constants.js';
 import { GuardedLoads } from '../resilience/guarded-loads.js';
 import {
   DEFAULT_LOAD_POLICY,
@@ -53,12 +62,18 @@ export interface WritePolicy extends ReadPolicy {
   load?: LoadPolicy;
   /** Told, for each caller of `cached`, how its value was found (`X-Cache`, per-method stats). */
   onResult?(result: CallResult, tier: 'l1' | 'l2' | undefined): void;
+  /** Told of each run of the loader by `cached`: how long it took, and whether it failed. */
+  onLoad?(durationMs: number, failed: boolean): void;
+  /** `Class.method` of a decorated call, for the operation's events. */
+  method?: string;
 }
 
 /** How one caller's value was found: a fresh hit, a load, or a stale value standing in. */
 export type CallResult = 'hit' | 'miss' | 'stale';
 
 export interface ClientSettings {
+  /** The cache's name, in events and metrics. @default 'default' */
+  name?: string;
   /**
    * Default of `clone` for reads that do not say.
    * @default true
@@ -112,6 +127,10 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly counters = { hits: 0, l1Hits: 0, misses: 0, sets: 0, deletes: 0 };
   private readonly loadDefaults: LoadPolicy;
   private readonly guarded: GuardedLoads;
+  private readonly methods = new MethodStatsRegistry();
+  /** The cache's name, in events and metrics. */
+  readonly name: string;
+  private readonly untrack: () => void;
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
@@ -126,15 +145,17 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true, tiers, loads, loaderLog }: ClientSettings = {},
+    { clone = true, tiers, loads, loaderLog, name = DEFAULT_CACHE_NAME }: ClientSettings = {},
   ) {
     super();
+    this.name = name;
     this.clone = clone;
     this.tiers = tiers;
     this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
     const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
     const log = loaderLog ?? new FailureLog(new Logger('CacheClient'));
     this.guarded = new GuardedLoads(this, lock, log);
+    this.untrack = trackCache(this);
     this.tags = new TagVersionRegistry(store);
     this.values = new ValueReader(codec, memo, clone, (operation, error) =>
       store.report(operation, error),
@@ -157,8 +178,15 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async delete(key: string): Promise<boolean> {
+    checkKey(key);
+    const channel = cacheChannels.delete;
+    if (!channel.hasSubscribers) return this.deleteOne(key);
+    return traced(channel, this.context('delete', key), () => this.deleteOne(key));
+  }
+
+  private async deleteOne(key: string): Promise<boolean> {
     this.counters.deletes++;
-    const existed = await this.store.delete(checkKey(key));
+    const existed = await this.store.delete(key);
     await this.tiers?.dropEverywhere({ keys: [key] });
     return existed;
   }
@@ -169,6 +197,12 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
     keys.forEach(checkKey);
+    const channel = cacheChannels.getMany;
+    if (!channel.hasSubscribers) return this.readMany<T>(keys);
+    return traced(channel, this.context('getMany', undefined, keys), () => this.readMany<T>(keys));
+  }
+
+  private async readMany<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
     const l1 = this.tiers?.l1;
     const held = keys.map((key) => l1?.get(key));
     const fetch = keys.filter((_, i) => held[i] === undefined);
@@ -187,6 +221,13 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async setMany(entries: readonly CacheEntry[]): Promise<boolean> {
+    const channel = cacheChannels.setMany;
+    if (!channel.hasSubscribers) return this.writeMany(entries);
+    const keys = entries.map(({ key }) => key);
+    return traced(channel, this.context('setMany', undefined, keys), () => this.writeMany(entries));
+  }
+
+  private async writeMany(entries: readonly CacheEntry[]): Promise<boolean> {
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
       const stored = this.encode(checkKey(key), value, ttlMs);
@@ -206,8 +247,15 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
+    keys.forEach(checkKey);
+    const channel = cacheChannels.deleteMany;
+    if (!channel.hasSubscribers) return this.deleteAll(keys);
+    return traced(channel, this.context('deleteMany', undefined, keys), () => this.deleteAll(keys));
+  }
+
+  private async deleteAll(keys: readonly string[]): Promise<number> {
     this.counters.deletes += keys.length;
-    const deleted = await this.store.deleteMany(keys.map(checkKey));
+    const deleted = await this.store.deleteMany(keys);
     await this.tiers?.dropEverywhere({ keys: [...keys] });
     return deleted;
   }
@@ -221,21 +269,50 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
-    const invalidated = await this.tags.invalidate(tags.map(checkTag));
+    tags.forEach(checkTag);
+    const channel = cacheChannels.invalidateTags;
+    if (!channel.hasSubscribers) return this.invalidate(tags);
+    const context = this.context('invalidateTags', undefined, tags);
+    return traced(channel, context, () => this.invalidate(tags));
+  }
+
+  private async invalidate(tags: readonly string[]): Promise<boolean> {
+    const invalidated = await this.tags.invalidate(tags);
     await this.tiers?.dropEverywhere({ tags: [...tags] });
     return invalidated;
   }
 
   /** Removes every entry of this cache, in the shared store and in every app server's L1. */
   async clear(): Promise<boolean> {
+    const channel = cacheChannels.clear;
+    if (!channel.hasSubscribers) return this.clearAll();
+    return traced(channel, this.context('clear'), () => this.clearAll());
+  }
+
+  private async clearAll(): Promise<boolean> {
     const cleared = await this.store.clear();
     this.values.forget();
     await this.tiers?.dropEverywhere({ clear: true });
     return cleared;
   }
 
+  private context(
+    operation: CacheOperation,
+    key?: string,
+    keys?: readonly string[],
+    method?: string,
+  ): CacheOperationContext {
+    return { cache: this.name, store: this.store.name, operation, key, keys, method };
+  }
+
+  /** The counters of a decorated method (`Class.method`) on this cache, made on first use. */
+  methodStats(name: string): MethodStats {
+    return this.methods.of(name);
+  }
+
   /** Stops the bus of the L1 tier, if any. */
   async close(): Promise<void> {
+    this.untrack();
     this.store.close();
     await this.tiers?.close();
   }
@@ -254,6 +331,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       errors: this.store.errors,
       hitRate: reads === 0 ? 0 : hits / reads,
       ...this.guarded.counts,
+      methods: this.methods.snapshot(),
       ...this.tiers?.stats(),
       ...this.store.stats(),
     };
@@ -292,6 +370,25 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
    * frozen value with `clone: false`), decoded from the entry's text.
    */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
+    const channel = cacheChannels.getOrSet;
+    if (!channel.hasSubscribers) return this.cacheAside(key, load, policy);
+    const context = this.context('getOrSet', key, undefined, policy.method);
+    const observed: WritePolicy = {
+      ...policy,
+      onResult: (result, tier) => {
+        context.result = result;
+        if (tier) context.tier = tier;
+        policy.onResult?.(result, tier);
+      },
+    };
+    return traced(channel, context, () => this.cacheAside(key, load, observed));
+  }
+
+  private cacheAside<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+  ): MaybePromise<T> {
     const running = this.flights.join(key);
     if (running) {
       return running.then((outcome) => {
@@ -302,7 +399,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const outcome = loads.guarded
       ? this.cachedGuarded(key, load, policy, loads)
-      : chain(this.read(key, policy), (found): MaybePromise<Outcome> =>
+      : chain(this.lookup(key, policy), (found): MaybePromise<Outcome> =>
           found.hit ? found : this.loadAndStore(key, load, policy),
         );
     if (!isPromiseLike(outcome)) {
@@ -331,7 +428,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: WritePolicy,
     loads: LoadPolicy,
   ): MaybePromise<Outcome> {
-    return chain(this.read(key, policy, loads.graceMs > 0), (found): MaybePromise<Outcome> => {
+    return chain(this.lookup(key, policy, loads.graceMs > 0), (found): MaybePromise<Outcome> => {
       if (!found.hit) return this.guarded.load(key, load, policy, loads, found.stale);
       if (loads.refreshAhead !== undefined) {
         this.guarded.refreshIfDue(key, found.stamp, load, policy, loads);
@@ -341,11 +438,18 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */
+  read(key: string, policy: ReadPolicy = AS_CONFIGURED): MaybePromise<ReadResult> {
+    const channel = cacheChannels.get;
+    if (!channel.hasSubscribers) return this.lookup(key, policy);
+    return traced(channel, this.context('get', key), () => this.lookup(key, policy), noteRead);
+  }
+
   /**
+   * `read` without its events, for the client's own reads.
    * @param allowStale An expired entry still within grace comes back as the miss's `stale`, for
    *   a load to fall back on.
    */
-  read(
+  lookup(
     key: string,
     policy: ReadPolicy = AS_CONFIGURED,
     allowStale = false,
@@ -365,6 +469,13 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
+    const channel = cacheChannels.set;
+    if (!channel.hasSubscribers) return this.writeOne(key, value, policy);
+    const context = this.context('set', key, undefined, policy.method);
+    return traced(channel, context, () => this.writeOne(key, value, policy));
+  }
+
+  private writeOne(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
     const token = this.tiers?.l1.beginWrite(key);
     const written = this.writeWith(key, value, policy, this.tagSnapshot(policy), { token });
     return this.tiers ? chain(written, (ok) => this.announceWrite(key, ok, true)) : written;
@@ -376,7 +487,18 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   /** Deletes keys, then invalidates tags; never throws. */
-  evict(keys: readonly string[], tags: readonly string[] = []): MaybePromise<void> {
+  evict(
+    keys: readonly string[],
+    tags: readonly string[] = [],
+    method?: string,
+  ): MaybePromise<void> {
+    const channel = cacheChannels.evict;
+    if (!channel.hasSubscribers) return this.evictNow(keys, tags);
+    const context = this.context('evict', undefined, [...keys, ...tags], method);
+    return traced(channel, context, () => this.evictNow(keys, tags));
+  }
+
+  private evictNow(keys: readonly string[], tags: readonly string[]): MaybePromise<void> {
     this.counters.deletes += keys.length;
     const deleted = keys.length === 1 ? this.store.delete(keys[0]) : this.store.deleteMany(keys);
     return chain(deleted, () =>
@@ -403,16 +525,26 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const versions = this.tagSnapshot(policy);
     if (isPromiseLike(versions)) versions.then(undefined, () => undefined);
     const started = performance.now();
-    return chain(load, (value) => {
-      const outcome: Outcome = { value, result: 'miss' };
-      const loadMs = performance.now() - started;
-      const written = this.writeWith(key, value, policy, versions, { outcome, token, loadMs });
-      return chain(written, (ok) => {
-        // Not awaited: a fill after a miss is not an update the caller must see announced.
-        if (this.tiers) void this.announceWrite(key, ok, false);
-        return outcome;
-      });
-    });
+    // Only the loader's own failure: the write after it never throws (the safe store answers).
+    const failed = (error: unknown): never => {
+      policy.onLoad?.(performance.now() - started, true);
+      throw error;
+    };
+    return chain(
+      load,
+      (value) => {
+        const outcome: Outcome = { value, result: 'miss' };
+        const loadMs = performance.now() - started;
+        policy.onLoad?.(loadMs, false);
+        const written = this.writeWith(key, value, policy, versions, { outcome, token, loadMs });
+        return chain(written, (ok) => {
+          // Not awaited: a fill after a miss is not an update the caller must see announced.
+          if (this.tiers) void this.announceWrite(key, ok, false);
+          return outcome;
+        });
+      },
+      policy.onLoad && failed,
+    );
   }
 
   /** The current versions of the policy's tags: from L1 when it knows them all, else the store. */
@@ -618,6 +750,12 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.counters.misses++;
     return MISS;
   }
+}
+
+/** What a read's events record: how the value was found, and which tier answered. */
+function noteRead(context: CacheOperationContext, found: ReadResult): void {
+  context.result = found.hit ? 'hit' : 'miss';
+  if (found.hit) context.tier = found.tier;
 }
 
 function checkKey(key: string): string {

@@ -90,6 +90,9 @@ export class CachedCall {
         type: options.type,
         clone: options.clone,
         load: operation.load,
+        method: plan.name,
+        onResult: operation.stats?.onResult,
+        onLoad: operation.stats?.onLoad,
       };
     } catch (error) {
       target.report(`resolving the cache options of ${plan.name}`, error);
@@ -211,7 +214,7 @@ export class CachedCall {
       target.report(`resolving the eviction of ${plan.name}`, error);
       return;
     }
-    return target.evict(keys, tags);
+    return target.evict(keys, tags, this.plan.name);
   }
 }
 

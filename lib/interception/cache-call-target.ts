@@ -3,6 +3,7 @@ import type { CacheClient } from '../cache-client.js';
 import type { ReadPolicy, ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
 import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { LoadPolicy } from '../resilience/load-policy.js';
+import type { MethodStats } from '../observability/method-stats.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
@@ -24,8 +25,10 @@ export interface CacheCallTarget {
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
   read(key: string, policy?: ReadPolicy): MaybePromise<ReadResult>;
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean>;
-  /** Deletes keys, then invalidates tags; never throws. */
-  evict(keys: readonly string[], tags: readonly string[]): MaybePromise<void>;
+  /** Deletes keys, then invalidates tags; never throws. `method`: `Class.method`, for events. */
+  evict(keys: readonly string[], tags: readonly string[], method?: string): MaybePromise<void>;
+  /** The counters of a decorated method on this cache; absent on a replacement client. */
+  methodStats?(name: string): MethodStats;
   clear(): MaybePromise<boolean>;
   /** Logs (once per burst) and counts a failure met above the store. */
   report(operation: string, error: unknown): void;

@@ -15,6 +15,7 @@ import type {
 import { checkValueType } from '../serialization/value-type.js';
 import type { LoaderResilienceOptions } from '../interfaces/cache-module-options.interface.js';
 import type { LoadPolicy } from '../resilience/load-policy.js';
+import type { MethodStats } from '../observability/method-stats.js';
 import { toTtlMs } from '../utils/ttl.js';
 import type { AppCaches } from './app-caches.js';
 import type { CacheCallTarget } from './cache-call-target.js';
@@ -43,6 +44,8 @@ export type BoundOperation<O> = Operation<O> & {
   readonly target: CacheCallTarget;
   /** `@Cacheable` / `@CachePut`: its resilience options over the cache's, resolved once. */
   readonly load?: LoadPolicy;
+  /** `@Cacheable`: the method's counters on its cache. */
+  readonly stats?: MethodStats;
 };
 
 /** A class plan with each operation's cache found in one app. */
@@ -112,7 +115,8 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
     }
     const options = operation.options as LoaderResilienceOptions;
     const load = target.loadPolicyOf?.(options, `${decorator} on ${plan.name}`);
-    return { ...operation, target, load };
+    const stats = decorator === '@Cacheable' ? target.methodStats?.(plan.name) : undefined;
+    return { ...operation, target, load, stats };
   };
   const cacheable = plan.cacheable && bind(plan.cacheable, '@Cacheable');
   const put = plan.put && bind(plan.put, '@CachePut');

@@ -1,3 +1,4 @@
+import type { MethodStatsSnapshot } from '../observability/method-stats.js';
 import type { CircuitStats } from '../resilience/circuit-breaker.js';
 import type { ReplayStats } from '../resilience/eviction-replay.js';
 import type { InvalidationBusStats } from '../tiers/invalidation-bus.js';
@@ -78,6 +79,8 @@ export interface CacheStats {
   refreshes: number;
   /** Loads that passed `softTimeout` or `hardTimeout` (each went on in the background). */
   loaderTimeouts: number;
+  /** Per `@Cacheable` method on this cache (`Class.method`): its hits, misses, errors, loads. */
+  methods: Record<string, MethodStatsSnapshot>;
   /** With `l1`: the tier's own counters and size. */
   l1?: LocalTierStats;
   /** With a bus: messages sent, received and lost, and whether it is subscribed now. */

@@ -21,7 +21,8 @@ export interface LoadHost {
     policy: WritePolicy,
     keepL1Copy: boolean,
   ): MaybePromise<Outcome>;
-  read(key: string, policy: ReadPolicy): MaybePromise<ReadResult>;
+  /** A read without its own events (a waiter's polls are not calls). */
+  lookup(key: string, policy: ReadPolicy): MaybePromise<ReadResult>;
 }
 
 export interface GuardedLoadStats {
@@ -117,7 +118,7 @@ export class GuardedLoads {
   ): Promise<Outcome> {
     const leaseMs = loads.hardTimeoutMs || DEFAULT_LEASE_MS;
     const deadline = Date.now() + leaseMs;
-    const read = async () => this.host.read(key, policy);
+    const read = async () => this.host.lookup(key, policy);
     for (;;) {
       const lease = await this.lock!.acquire(key, leaseMs);
       if (lease !== 'held') return this.loadHolding(key, load, policy, keepL1Copy, lease);

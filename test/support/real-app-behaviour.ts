@@ -420,6 +420,7 @@ class MapCache extends CacheClient {
       staleHits: 0,
       refreshes: 0,
       loaderTimeouts: 0,
+      methods: {},
     };
   }
 }
