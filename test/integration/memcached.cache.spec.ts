@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeHostileInput } from '../support/hostile-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
 import { describeResilience } from '../support/resilience-behaviour.js';
 import { startMemcached } from '../support/servers.js';
@@ -30,4 +31,5 @@ describe('on a weighted pool of three real memcached servers', () => {
   describeDecorators(memcachedPool);
   describeRealApps(memcachedPool);
   describeResilience(memcachedPool);
+  describeHostileInput(memcachedPool);
 });

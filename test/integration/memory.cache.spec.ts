@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import type { BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeHostileInput } from '../support/hostile-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
 import { describeResilience } from '../support/resilience-behaviour.js';
 
@@ -19,4 +20,5 @@ describe('on the memory store', () => {
   describeDecorators(memory);
   describeRealApps(memory);
   describeResilience(memory);
+  describeHostileInput(memory);
 });

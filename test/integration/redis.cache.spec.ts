@@ -5,6 +5,7 @@ import { Cacheable, CachePut } from '../../lib/index.js';
 import { startCacheApp, type BackendSpec } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
+import { describeHostileInput } from '../support/hostile-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
 import { describeResilience } from '../support/resilience-behaviour.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
@@ -26,6 +27,7 @@ describe('on a real redis-server', () => {
   describeDecorators(redis);
   describeRealApps(redis);
   describeResilience(redis);
+  describeHostileInput(redis);
 });
 
 @Injectable()
