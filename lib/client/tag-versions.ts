@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TagVersions } from '../serialization/entry-codec.js';
+import { noTagVersions, type TagVersions } from '../serialization/entry-codec.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
 import type { SafeStore } from './safe-store.js';
 
@@ -23,7 +23,7 @@ export class TagVersionRegistry {
     const keys = tags.map(tagKey);
     return chain(this.store.getMany(keys), (versions) => {
       if (!versions) return undefined;
-      const current: TagVersions = {};
+      const current = noTagVersions();
       const created = tags.flatMap((tag, i) => {
         current[tag] = versions[i] ?? newVersion();
         return versions[i] === undefined ? [{ key: keys[i], value: current[tag] }] : [];

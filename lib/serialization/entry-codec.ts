@@ -9,6 +9,14 @@ import { toStoredData, type ValueType } from './value-type.js';
 /** Tag name → the tag's version when the entry was written. */
 export type TagVersions = Record<string, string>;
 
+/**
+ * An empty `TagVersions` without a prototype: a tag named `__proto__` (or `constructor`) is then
+ * an own key like any other, never the object's prototype.
+ */
+export function noTagVersions(): TagVersions {
+  return Object.create(null) as TagVersions;
+}
+
 export interface DecodedEntry {
   value: unknown;
   tags?: TagVersions;

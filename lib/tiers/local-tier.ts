@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { DecodedValue } from '../serialization/decoded-value.js';
-import type { TagVersions } from '../serialization/entry-codec.js';
+import { noTagVersions, type TagVersions } from '../serialization/entry-codec.js';
 import { FillMarks, type FillToken } from './fill-marks.js';
 import { LOCAL_TIER_DEFAULTS, type LocalTierSettings } from './local-tier-options.js';
 import { TagIndex } from './tag-index.js';
@@ -183,7 +183,7 @@ export class LocalTier {
    */
   currentTags(tags: readonly string[]): TagVersions | undefined {
     if (!this.isTrusted) return undefined;
-    const versions: TagVersions = {};
+    const versions = noTagVersions();
     for (const tag of tags) {
       const version = this.tagVersions.get(tag);
       if (version === undefined) return undefined;
