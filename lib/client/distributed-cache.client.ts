@@ -38,6 +38,7 @@ import { toTtlMs } from '../utils/ttl.js';
 import type { FillToken } from '../tiers/local-tier.js';
 import type { TwoTiers } from '../tiers/two-tiers.js';
 import type { SafeStore } from './safe-store.js';
+import { storeKey, storeKeys } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
 import {
@@ -186,7 +187,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   private async deleteOne(key: string): Promise<boolean> {
     this.counters.deletes++;
-    const existed = await this.store.delete(key);
+    const existed = await this.store.delete(storeKey(key));
     await this.tiers?.dropEverywhere({ keys: [key] });
     return existed;
   }
@@ -207,7 +208,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const held = keys.map((key) => l1?.get(key));
     const fetch = keys.filter((_, i) => held[i] === undefined);
     const token = l1?.begin();
-    const fetched = fetch.length ? await this.store.getMany(fetch) : [];
+    const fetched = fetch.length ? await this.store.getMany(storeKeys(fetch)) : [];
     let next = 0;
     return Promise.all(
       keys.map(async (key, i) => {
@@ -235,7 +236,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return stored === undefined ? [] : [{ key, value: stored, ttlMs: keptMs }];
     });
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
-    const written = await this.store.setMany(encoded);
+    const written = await this.store.setMany(
+      encoded.map((entry) => ({ ...entry, key: storeKey(entry.key) })),
+    );
     if (written) this.counters.sets += encoded.length;
     if (this.tiers) {
       encoded.forEach(({ key, value, ttlMs }, i) =>
@@ -255,7 +258,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   private async deleteAll(keys: readonly string[]): Promise<number> {
     this.counters.deletes += keys.length;
-    const deleted = await this.store.deleteMany(keys);
+    const deleted = await this.store.deleteMany(storeKeys(keys));
     await this.tiers?.dropEverywhere({ keys: [...keys] });
     return deleted;
   }
@@ -456,14 +459,14 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   ): MaybePromise<ReadResult> {
     const l1 = this.tiers?.l1;
     if (!l1) {
-      return chain(this.store.get(key), (stored) =>
+      return chain(this.store.get(storeKey(key)), (stored) =>
         this.accept(key, stored, policy, undefined, allowStale),
       );
     }
     const entry = l1.get(key);
     if (entry) return this.l1Hit(key, entry, policy, allowStale);
     const token = l1.begin();
-    return chain(this.store.get(key), (stored) =>
+    return chain(this.store.get(storeKey(key)), (stored) =>
       this.accept(key, stored, policy, token, allowStale),
     );
   }
@@ -500,7 +503,10 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   private evictNow(keys: readonly string[], tags: readonly string[]): MaybePromise<void> {
     this.counters.deletes += keys.length;
-    const deleted = keys.length === 1 ? this.store.delete(keys[0]) : this.store.deleteMany(keys);
+    const deleted =
+      keys.length === 1
+        ? this.store.delete(storeKey(keys[0]))
+        : this.store.deleteMany(storeKeys(keys));
     return chain(deleted, () =>
       chain(tags.length ? this.tags.invalidate(tags) : true, () =>
         this.tiers?.dropEverywhere({ keys: [...keys], tags: [...tags] }),
@@ -589,7 +595,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
     const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    return chain(this.store.set(key, stored, keptMs), (written) => {
+    return chain(this.store.set(storeKey(key), stored, keptMs), (written) => {
       if (written) this.counters.sets++;
       if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
@@ -738,7 +744,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {
     this.store.report(`decode "${key}"`, error);
-    return chain(this.store.delete(key), () => this.miss());
+    return chain(this.store.delete(storeKey(key)), () => this.miss());
   }
 
   private hit(found: Hit): Hit {

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { noTagVersions, type TagVersions } from '../serialization/entry-codec.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
+import { tagKey } from './key-space.js';
 import type { SafeStore } from './safe-store.js';
-
-const TAG_KEY_PREFIX = '__tag__:';
 
 /**
  * Tags as versions kept in the shared store itself, so they work the same on every backend,
@@ -45,10 +44,6 @@ export class TagVersionRegistry {
   invalidate(tags: readonly string[]): MaybePromise<boolean> {
     return this.store.setVersions(tags.map((tag) => ({ key: tagKey(tag), value: newVersion() })));
   }
-}
-
-function tagKey(tag: string): string {
-  return TAG_KEY_PREFIX + tag;
 }
 
 function newVersion(): string {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { lockKey } from '../client/key-space.js';
 import type { SafeStore } from '../client/safe-store.js';
 import type { TwoTiers } from '../tiers/two-tiers.js';
 
-const LOCK_KEY_PREFIX = '__lock__:';
 /** First pause between two reads of a waiter; doubled up to the longest. */
 const FIRST_POLL_MS = 5;
 const LONGEST_POLL_MS = 50;
@@ -33,10 +33,9 @@ export class DistributedLock {
    */
   async acquire(key: string, leaseMs: number): Promise<Lease | 'held' | undefined> {
     const token = randomBytes(12).toString('base64url');
-    const lockKey = LOCK_KEY_PREFIX + key;
-    const taken = await this.store.add(lockKey, token, leaseMs);
+    const taken = await this.store.add(lockKey(key), token, leaseMs);
     if (taken === undefined) return undefined;
-    return taken ? { key: lockKey, token } : 'held';
+    return taken ? { key: lockKey(key), token } : 'held';
   }
 
   /** Never rejects; a lease not released expires by itself. */
@@ -69,7 +68,7 @@ export class DistributedLock {
 
   /** Whether someone holds the lock of `key` now (a store that cannot say: assume so). */
   private async isHeld(key: string): Promise<boolean> {
-    const holder = await this.store.getMany([LOCK_KEY_PREFIX + key]);
+    const holder = await this.store.getMany([lockKey(key)]);
     return holder === undefined || holder[0] !== undefined;
   }
 
