@@ -12,7 +12,7 @@ import {
 import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
-import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
+import { groupKeys, keyHead, prefixPattern, wireKey } from './redis/redis-keys.js';
 import calculateSlot from 'cluster-key-slot';
 
 /**
@@ -119,13 +119,13 @@ export class RedisStore implements CacheStore {
   }
 
   private getFrom(client: RedisClient, key: string): Promise<string | undefined> {
-    return this.bounded(client.get(this.head + key)).then((value) => value ?? undefined);
+    return this.bounded(client.get(this.physical(key))).then((value) => value ?? undefined);
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
     const client = this.live() ?? (await this.warmUp());
-    const physical = keys.map((key) => this.head + key);
+    const physical = keys.map((key) => this.physical(key));
     const values = new Array<string | undefined>(keys.length);
     await Promise.all(
       this.groups(physical).map(async (group) => {
@@ -138,7 +138,7 @@ export class RedisStore implements CacheStore {
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     const client = this.live() ?? (await this.warmUp());
-    const physical = this.head + key;
+    const physical = this.physical(key);
     await this.bounded(
       ttlMs && ttlMs > 0
         ? client.set(physical, value, 'PX', Math.ceil(ttlMs))
@@ -150,7 +150,7 @@ export class RedisStore implements CacheStore {
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const client = this.live() ?? (await this.warmUp());
-    const physical = entries.map(({ key }) => this.head + key);
+    const physical = entries.map(({ key }) => this.physical(key));
     const groups = this.client.isCluster ? this.groups(physical) : [entries.map((_, i) => i)];
     await Promise.all(
       groups.map((group) => {
@@ -168,19 +168,19 @@ export class RedisStore implements CacheStore {
   /** `SET … PX … NX`. */
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
     const client = this.live() ?? (await this.warmUp());
-    const physical = this.head + key;
+    const physical = this.physical(key);
     return (await this.bounded(client.set(physical, value, 'PX', Math.ceil(ttlMs), 'NX'))) === 'OK';
   }
 
   /** Compare and delete in one script, so that a lock that expired and was taken is left alone. */
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.eval(DELETE_IF_EQUALS, 1, this.head + key, value))) === 1;
+    return (await this.bounded(client.eval(DELETE_IF_EQUALS, 1, this.physical(key), value))) === 1;
   }
 
   async delete(key: string): Promise<boolean> {
     const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.unlink(this.head + key))) > 0;
+    return (await this.bounded(client.unlink(this.physical(key)))) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -188,7 +188,7 @@ export class RedisStore implements CacheStore {
     const client = this.live() ?? (await this.warmUp());
     return this.unlinkAll(
       client,
-      keys.map((key) => this.head + key),
+      keys.map((key) => this.physical(key)),
     );
   }
 
@@ -229,7 +229,7 @@ export class RedisStore implements CacheStore {
    */
   nodeOf(key: string): string | undefined {
     if (!this.client.isCluster) return this.address;
-    const slot = calculateSlot(this.nativePrefix + this.head + key);
+    const slot = calculateSlot(this.nativePrefix + this.physical(key));
     return (this.client as Cluster).slots[slot]?.[0];
   }
 
@@ -250,6 +250,11 @@ export class RedisStore implements CacheStore {
       ? closeClient(this.client, this.connectTimeout).finally(() => this.watchdog?.stop())
       : Promise.resolve();
     return this.closing;
+  }
+
+  /** The key on the server: `keyPrefix`, `|`, then the key (see `wireKey`). */
+  private physical(key: string): string {
+    return this.head + wireKey(key);
   }
 
   /** The client, unless a call must first wait for the first connection (or the store is closed). */

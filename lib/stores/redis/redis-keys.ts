@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { CacheOptionsError } from '../../errors.js';
+import { HASHED_KEY_MARKER, hashKey } from '../memcached/key-mapper.js';
 
 /** Most keys one MGET / UNLINK carries, so that one call never blocks the server for long. */
 export const MAX_KEYS_PER_COMMAND = 1000;
@@ -56,4 +57,20 @@ export function keyHead(prefix: string): string {
 /** A SCAN `MATCH` pattern for every key that starts with `head`, glob characters escaped. */
 export function prefixPattern(head: string): string {
   return `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
+/**
+ * The key as sent after the prefix. ioredis sends keys as UTF-8, where every lone UTF-16
+ * surrogate becomes U+FFFD, so `'k\uD800'` and `'k\uDC00'` would be one key: a key that is not
+ * well-formed UTF-16 is sent as `#` and a SHA-256 of its code units instead, and so is a key that
+ * starts with `#`, which keeps the two forms apart (no two keys share a physical key).
+ */
+export function wireKey(key: string): string {
+  if (key[0] !== HASHED_KEY_MARKER && isWellFormed(key)) return key;
+  return HASHED_KEY_MARKER + hashKey(key);
+}
+
+/** `String.prototype.isWellFormed` (Node 20), which the ES2022 typings do not declare. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
