@@ -114,10 +114,30 @@ function createClient(
         })
       : undefined;
   return new DistributedCacheClient(safe, codec, options.ttlMs, memo, {
+    tagVersions: tagVersionStore(store, failures, options),
     name: options.name ?? DEFAULT_CACHE_NAME,
     clone: options.clone,
     tiers,
     loads: options.load,
     loaderLog: new FailureLog(new Logger('CacheClient')),
   });
+}
+
+/**
+ * On the memory store, tag versions go to an LRU of their own with the same bounds: counted with
+ * the entries, the 10,000 versions of one entry's tags would evict every entry (and itself). An
+ * evicted version makes the entries carrying its tag miss, never hit stale.
+ */
+function tagVersionStore(
+  store: CacheStore,
+  failures: FailureLog,
+  options: ResolvedCacheOptions,
+): SafeStore | undefined {
+  if (!(store instanceof MemoryStore)) return undefined;
+  const maxSize = options.store === 'memory' ? options.memory.maxSize : undefined;
+  return new SafeStore(
+    new MemoryStore({ maxEntries: store.maxEntries, maxSize }),
+    failures,
+    options,
+  );
 }

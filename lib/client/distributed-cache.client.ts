@@ -86,6 +86,11 @@ export interface ClientSettings {
   loads?: LoadPolicy;
   /** Where loader failures (served stale instead, refreshes that failed) are logged. */
   loaderLog?: FailureLog;
+  /**
+   * Where tag versions are kept, when not beside the entries: the memory store keeps them in an
+   * LRU of their own, so that the versions of many tags never evict entries (nor entries versions).
+   */
+  tagVersions?: SafeStore;
 }
 
 /**
@@ -146,7 +151,14 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true, tiers, loads, loaderLog, name = DEFAULT_CACHE_NAME }: ClientSettings = {},
+    {
+      clone = true,
+      tiers,
+      loads,
+      loaderLog,
+      name = DEFAULT_CACHE_NAME,
+      ...more
+    }: ClientSettings = {},
   ) {
     super();
     this.name = name;
@@ -157,7 +169,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const log = loaderLog ?? new FailureLog(new Logger('CacheClient'));
     this.guarded = new GuardedLoads(this, lock, log);
     this.untrack = trackCache(this);
-    this.tags = new TagVersionRegistry(store);
+    this.tags = new TagVersionRegistry(more.tagVersions ?? store);
     this.values = new ValueReader(codec, memo, clone, (operation, error) =>
       store.report(operation, error),
     );
