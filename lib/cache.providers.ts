@@ -115,6 +115,7 @@ function createClient(
       : undefined;
   return new DistributedCacheClient(safe, codec, options.ttlMs, memo, {
     tagVersions: tagVersionStore(store, failures, options),
+    maxValueSize: options.maxValueSize,
     name: options.name ?? DEFAULT_CACHE_NAME,
     clone: options.clone,
     tiers,

@@ -70,17 +70,21 @@ export class CacheConnectTimeoutError extends CacheTimeoutError {
 }
 
 export class CacheValueTooLargeError extends CacheError {
-  /** `refusedByServer`: the server refused it (its own limit is below `maxValueSize`). */
+  /**
+   * `refusedByServer`: the server refused it (its own limit is below `maxValueSize`). `option`:
+   * the option that set `limit`.
+   */
   constructor(
     readonly size: number,
     readonly limit: number,
     refusedByServer = false,
+    option = 'maxValueSize',
   ) {
     super(
       'E_CACHE_VALUE_TOO_LARGE',
       refusedByServer
         ? `Value of ${size} bytes was refused by the memcached server as over its own item-size limit (memcached -I), which is below memcached.maxValueSize (${limit} bytes); it was not stored. Set memcached.maxValueSize to the server's limit.`
-        : `Value of ${size} bytes is over the item-size limit of ${limit} bytes (memcached.maxValueSize); it was not stored.`,
+        : `Value of ${size} bytes is over the size limit of ${limit} bytes (${option}); it was not stored.`,
     );
   }
 }

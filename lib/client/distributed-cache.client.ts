@@ -1,5 +1,6 @@
 import { CacheClient } from '../cache-client.js';
-import { CacheError } from '../errors.js';
+import { CacheError, CacheValueTooLargeError } from '../errors.js';
+import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type {
   CacheEntry,
@@ -91,6 +92,8 @@ export interface ClientSettings {
    * LRU of their own, so that the versions of many tags never evict entries (nor entries versions).
    */
   tagVersions?: SafeStore;
+  /** Largest entry stored, in bytes (UTF-8). @default CACHE_DEFAULTS.maxValueSize */
+  maxValueSize?: number;
 }
 
 /**
@@ -142,6 +145,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly values: ValueReader;
   private readonly clone: boolean;
   private readonly tiers?: TwoTiers;
+  private readonly maxValueSize: number;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
@@ -163,6 +167,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     super();
     this.name = name;
     this.clone = clone;
+    this.maxValueSize = more.maxValueSize ?? CACHE_DEFAULTS.maxValueSize;
     this.tiers = tiers;
     this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
     const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
@@ -241,12 +246,16 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   private async writeMany(entries: readonly CacheEntry[]): Promise<boolean> {
+    const tooLarge: string[] = [];
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
       const stored = this.encode(checkKey(key), value, ttlMs);
       const keptMs = ttlMs === undefined ? undefined : ttlMs + this.loadDefaults.graceMs;
-      return stored === undefined ? [] : [{ key, value: stored, ttlMs: keptMs }];
+      if (stored !== undefined && !this.fits(key, stored)) tooLarge.push(key);
+      else if (stored !== undefined) return [{ key, value: stored, ttlMs: keptMs }];
+      return [];
     });
+    if (tooLarge.length) await this.deleteAll(tooLarge);
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
     const written = await this.store.setMany(
       encoded.map((entry) => ({ ...entry, key: storeKey(entry.key) })),
@@ -607,7 +616,10 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
     const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    return chain(this.store.set(storeKey(key), stored, keptMs), (written) => {
+    const sent = this.fits(key, stored)
+      ? this.store.set(storeKey(key), stored, keptMs)
+      : chain(this.store.delete(storeKey(key)), () => false);
+    return chain(sent, (written) => {
       if (written) this.counters.sets++;
       if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
@@ -647,6 +659,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const { graceMs, refreshAhead } = loads;
     if (this.store.synchronous && graceMs === 0 && refreshAhead === undefined) return entry;
     return this.codec.stamp(entry, { expiresAt: Date.now() + ttlMs, ttlMs, graceMs, loadMs });
+  }
+
+  /**
+   * Whether the entry is within `maxValueSize` (UTF-8 bytes); a bigger one is reported and never
+   * sent. Counted only for a text long enough to be over it (a code unit is at most 3 bytes).
+   */
+  private fits(key: string, entry: string): boolean {
+    const limit = this.maxValueSize;
+    if (entry.length * 3 <= limit) return true;
+    const size = Buffer.byteLength(entry);
+    if (size <= limit) return true;
+    this.store.report(`set "${key}"`, new CacheValueTooLargeError(size, limit));
+    return false;
   }
 
   private encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {

@@ -90,8 +90,9 @@ export interface MemcachedConnectionOptions {
   /** SASL PLAIN password, for every server of the pool. */
   password?: string;
   /**
-   * The server's item-size limit in bytes: a bigger value is not stored (`set` answers `false`).
-   * @default 1048576 (memcached's default `-I 1m`)
+   * The server's item-size limit in bytes (`memcached -I`), counting the key and 64 bytes of
+   * item overhead besides the value: a bigger item is not sent. Left out: the module's
+   * `maxValueSize`. Give it only when the server's limit is below that.
    */
   maxValueSize?: number;
   /**
@@ -276,6 +277,13 @@ export interface CacheModuleOptions extends LoaderResilienceOptions {
    * @default 250
    */
   commandTimeout?: number;
+  /**
+   * Largest entry, in bytes (UTF-8, as sent to the store), that is stored, on every store: a
+   * bigger value is never sent, `set` answers `false` (a decorated call still returns its
+   * result), the failure is logged and counted, and the entry the key held before is removed.
+   * @default 1048576 (1 MiB, memcached's default item size)
+   */
+  maxValueSize?: number;
   /**
    * Extra attempts for a read that failed fast (connection reset, not a timeout), spaced by
    * exponential backoff with jitter: 10 ms, 20 ms, … capped by `commandTimeout`.

@@ -13,6 +13,8 @@ export const CACHE_DEFAULTS = {
   keyPrefix: 'cache:',
   /** Milliseconds. */
   commandTimeout: 250,
+  /** Bytes: 1 MiB, memcached's default item-size limit (`-I 1m`). */
+  maxValueSize: 1_048_576,
   readRetries: 1,
   serializer: faithfulSerializer,
   isGlobal: false,
@@ -45,8 +47,6 @@ export const CACHE_DEFAULTS = {
     ttl: '10s',
   },
   memcached: {
-    /** Bytes: memcached's default item-size limit (`-I 1m`). */
-    maxValueSize: 1_048_576,
     namespaceRefreshMs: 1000,
     connectTimeout: 1000,
     ejectAfterFailures: 0,

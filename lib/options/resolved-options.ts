@@ -56,6 +56,8 @@ export type ResolvedCacheOptions = StoreSettings & {
   ttlMs: number | undefined;
   keyPrefix: string;
   commandTimeout: number;
+  /** Bytes. */
+  maxValueSize: number;
   readRetries: number;
   /** `undefined`: off. */
   circuitBreaker: CircuitBreakerSettings | undefined;

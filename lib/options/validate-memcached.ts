@@ -36,7 +36,11 @@ const NO_CREDENTIALS =
   "Credentials do not go in a server address: give memcached.username and memcached.password (or memcached.url 'memcached://user:password@host:port,…').";
 
 /** The `memcached` section, checked and with its defaults: what `MemcachedStore` takes. */
-export function resolveMemcached(value: unknown, keyPrefix: string): MemcachedSettings {
+export function resolveMemcached(
+  value: unknown,
+  keyPrefix: string,
+  maxValueSize: number = CACHE_DEFAULTS.maxValueSize,
+): MemcachedSettings {
   const memcached = section(
     'memcached',
     value,
@@ -47,12 +51,12 @@ export function resolveMemcached(value: unknown, keyPrefix: string): MemcachedSe
   assertKeyPrefix(keyPrefix);
   const pool = memcached.client !== undefined ? { servers: [] } : poolOf(memcached);
   const client = memcached.client !== undefined ? { client: checkClient(memcached.client) } : {};
-  return { ...pool, ...client, ...tuning(memcached) };
+  return { ...pool, ...client, ...tuning(memcached, maxValueSize) };
 }
 
 /** The numeric settings, each with its default. */
-function tuning(memcached: OptionBag) {
-  const given = { ...CACHE_DEFAULTS.memcached, ...definedOnly(memcached) };
+function tuning(memcached: OptionBag, maxValueSize: number) {
+  const given = { maxValueSize, ...CACHE_DEFAULTS.memcached, ...definedOnly(memcached) };
   const option = (key: string) => `memcached.${key}`;
   return {
     maxValueSize: wholeNumber(option('maxValueSize'), given.maxValueSize, 1),

@@ -39,6 +39,7 @@ const TOP_KEYS = {
   ttl: true,
   keyPrefix: true,
   commandTimeout: true,
+  maxValueSize: true,
   readRetries: true,
   circuitBreaker: true,
   serializer: true,
@@ -69,13 +70,19 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
   const name = input.name === undefined ? undefined : checkName(input.name);
   const keyPrefix = checkKeyPrefix(input.keyPrefix ?? defaultKeyPrefix(name));
   const { commandTimeout, readRetries, clone } = { ...CACHE_DEFAULTS, ...definedOnly(options) };
-  const store = resolveStore(input, keyPrefix);
+  const maxValueSize = wholeNumber(
+    'maxValueSize',
+    input.maxValueSize ?? CACHE_DEFAULTS.maxValueSize,
+    1,
+  );
+  const store = resolveStore(input, keyPrefix, maxValueSize);
   return {
     ...store,
     name,
     ttlMs: toTtlMs(input.ttl ?? CACHE_DEFAULTS.ttl, 'option "ttl"'),
     keyPrefix,
     commandTimeout: positiveNumber('commandTimeout', commandTimeout),
+    maxValueSize,
     readRetries: wholeNumber('readRetries', readRetries, 0),
     circuitBreaker: resolveCircuitBreaker(input.circuitBreaker),
     serializer: checkSerializer(input.serializer ?? CACHE_DEFAULTS.serializer),
@@ -93,7 +100,11 @@ export function checkIsGlobal(isGlobal: unknown): boolean {
   return flag('isGlobal', isGlobal);
 }
 
-function resolveStore(options: CacheModuleOptions, keyPrefix: string): StoreSettings {
+function resolveStore(
+  options: CacheModuleOptions,
+  keyPrefix: string,
+  maxValueSize: number,
+): StoreSettings {
   const store = storeOf(options);
   refuseOtherSections(options, store);
   switch (store) {
@@ -102,7 +113,7 @@ function resolveStore(options: CacheModuleOptions, keyPrefix: string): StoreSett
     case 'redis':
       return { store, redis: resolveRedis(options.redis) };
     case 'memcached':
-      return { store, memcached: resolveMemcached(options.memcached, keyPrefix) };
+      return { store, memcached: resolveMemcached(options.memcached, keyPrefix, maxValueSize) };
     default:
       return { store };
   }

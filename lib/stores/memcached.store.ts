@@ -287,7 +287,7 @@ export class MemcachedStore implements CacheStore {
     const limit = this.settings.maxValueSize;
     if (size > limit) {
       await this.remove(key).catch(() => false);
-      throw new CacheValueTooLargeError(size, limit);
+      throw new CacheValueTooLargeError(size, limit, false, 'memcached.maxValueSize');
     }
     const tooLarge = () => new CacheValueTooLargeError(size, limit, true);
     await this.command(() => setItem(this.client, key, value, expires, tooLarge));

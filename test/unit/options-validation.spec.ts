@@ -234,6 +234,7 @@ describe('validateOptions', () => {
         ttlMs: undefined,
         keyPrefix: CACHE_DEFAULTS.keyPrefix,
         commandTimeout: CACHE_DEFAULTS.commandTimeout,
+        maxValueSize: CACHE_DEFAULTS.maxValueSize,
         readRetries: CACHE_DEFAULTS.readRetries,
         circuitBreaker: { failures: 5, breakForMs: 1000 },
         serializer: CACHE_DEFAULTS.serializer,

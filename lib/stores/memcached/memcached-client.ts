@@ -49,6 +49,7 @@ const SILENT_LOGGER = { log: (): void => undefined };
 export function withMemcachedDefaults(connection: MemcachedStoreConnection): MemcachedSettings {
   const { servers = [], ...settings } = connection;
   return {
+    maxValueSize: CACHE_DEFAULTS.maxValueSize,
     ...CACHE_DEFAULTS.memcached,
     ...(definedOnly(settings) as Partial<MemcachedSettings>),
     servers: servers.map(withServerDefaults),
