@@ -1,4 +1,4 @@
-import { isObservable, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { WritePolicy } from '../client/distributed-cache.client.js';
 import type {
   CacheableOptions,
@@ -7,7 +7,7 @@ import type {
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { defaultKey, resolve, resolveKey, resolveList } from './cache-key.js';
 import type { InterceptedMethod } from './intercepted-method.js';
-import { observedKind } from './method-kind.js';
+import { isObservableValue, observedKind } from './method-kind.js';
 import type { BoundOperation, BoundPlan } from './method-plan.js';
 import { invokeObservable, storingLast, thenEvicting } from './observable-advice.js';
 
@@ -220,5 +220,5 @@ export class CachedCall {
 
 /** A method result that can be stored: not an Observable or a promise met where a value was due. */
 export function storable(value: unknown): boolean {
-  return !isObservable(value) && !isPromiseLike(value);
+  return !isObservableValue(value) && !isPromiseLike(value);
 }

@@ -1,6 +1,18 @@
 import { isObservable, Observable } from 'rxjs';
 import { isPromiseLike } from '../utils/maybe-promise.js';
 
+/**
+ * rxjs `isObservable`, but `false` for a value whose properties cannot be read (a Proxy that
+ * throws): a method result is handed back as it is, never made to throw by looking at it.
+ */
+export function isObservableValue(value: unknown): value is Observable<unknown> {
+  try {
+    return isObservable(value);
+  } catch {
+    return false;
+  }
+}
+
 /** What a method returns: known from its declaration, or learned from its first call. */
 export type MethodKind = 'sync' | 'promise' | 'observable' | 'unknown';
 
@@ -36,7 +48,7 @@ export function declaredKind(prototype: object, methodName: string, method: unkn
 }
 
 export function observedKind(result: unknown): MethodKind {
-  if (isObservable(result)) return 'observable';
+  if (isObservableValue(result)) return 'observable';
   if (isPromiseLike(result)) return 'promise';
   return 'sync';
 }

@@ -1,8 +1,9 @@
-import { concat, defer, from, isObservable, Observable, of, switchMap } from 'rxjs';
+import { concat, defer, from, Observable, of, switchMap } from 'rxjs';
 import type { CacheableOptions } from '../interfaces/cache-decorator-options.interface.js';
 import { isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import type { CachedCall } from './cache-advice.js';
 import type { BoundOperation } from './method-plan.js';
+import { isObservableValue } from './method-kind.js';
 
 /**
  * The advice around a call of an Observable method, run when the caller subscribes:
@@ -96,5 +97,5 @@ function afterwards(work: () => MaybePromise<unknown>, then: () => void): void {
 }
 
 function asObservable(value: unknown): Observable<unknown> {
-  return isObservable(value) ? value : from(Promise.resolve(value));
+  return isObservableValue(value) ? value : from(Promise.resolve(value));
 }

@@ -1,12 +1,14 @@
 /** A value now, or later. The memory store answers synchronously; remote stores answer with a Promise. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Whether `value` has a `then` method; `false` for a value whose `then` cannot be read (a Proxy). */
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<T>).then === 'function'
-  );
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as PromiseLike<T>).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /**
