@@ -1,6 +1,7 @@
 import { BINARY_TYPES } from './binary-types.js';
 import type { Annotation, AnnotationTree } from './extended-annotation.js';
 import { setOwn } from './own-property.js';
+import { parseJson } from './parse-json.js';
 
 const NUMBERS = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
 
@@ -10,7 +11,7 @@ const NUMBERS = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
  * an own property of the parsed JSON, so damaged or hostile text cannot reach any prototype.
  */
 export function decodeExtended(text: string): unknown {
-  const parsed: unknown = JSON.parse(text);
+  const parsed = parseJson(text);
   if (!isRecord(parsed) || !Object.hasOwn(parsed, 'json') || parsed.meta === undefined) {
     throw new TypeError('not an extended-form value');
   }

@@ -2,6 +2,7 @@ import type { CacheSerializer } from '../interfaces/cache-module-options.interfa
 import { EXTENDED_MARK } from './extended-annotation.js';
 import { decodeExtended } from './extended-decoder.js';
 import { encodeExtended } from './extended-encoder.js';
+import { parseJson } from './parse-json.js';
 import { isPlainJson } from './plain-json.js';
 
 /**
@@ -10,7 +11,8 @@ import { isPlainJson } from './plain-json.js';
  * a value holding a Date, Map, Set, BigInt, RegExp, Buffer, typed array, ArrayBuffer, DataView,
  * `undefined`, `NaN`, `±Infinity` or `-0` is written in the extended form, `X{"json":…,"meta":…}`
  * (see `encodeExtended`). It refuses, with a `CacheError` naming the part and where it is, a class
- * instance, a function, a symbol, a cycle, and `undefined` as the whole value.
+ * instance, a function, a symbol, a cycle, and `undefined` as the whole value. Reading drops object
+ * keys `__proto__` (see `parseJson`).
  */
 export const faithfulSerializer: CacheSerializer = {
   serialize(value) {
@@ -18,5 +20,5 @@ export const faithfulSerializer: CacheSerializer = {
     return isPlainJson(value) ? JSON.stringify(value) : encodeExtended(value);
   },
   deserialize: (text) =>
-    text[0] === EXTENDED_MARK ? decodeExtended(text.slice(1)) : JSON.parse(text),
+    text[0] === EXTENDED_MARK ? decodeExtended(text.slice(1)) : parseJson(text),
 };

@@ -1,4 +1,5 @@
 import type { CacheSerializer } from '../interfaces/cache-module-options.interface.js';
+import { parseJson } from './parse-json.js';
 
 function rejectLossy(this: unknown, key: string, value: unknown): unknown {
   const type = typeof value;
@@ -11,7 +12,7 @@ function rejectLossy(this: unknown, key: string, value: unknown): unknown {
 /**
  * JSON for plain data. Unlike bare `JSON.stringify`, it refuses a value it would silently change:
  * a function or symbol anywhere, `undefined` at the root, as well as circular structures and
- * BigInt (which JSON itself refuses).
+ * BigInt (which JSON itself refuses). Reading drops object keys `__proto__` (see `parseJson`).
  */
 export const jsonSerializer: CacheSerializer = {
   serialize(value) {
@@ -19,5 +20,5 @@ export const jsonSerializer: CacheSerializer = {
     if (text === undefined) throw new TypeError('undefined has no JSON form');
     return text;
   },
-  deserialize: (text) => JSON.parse(text),
+  deserialize: parseJson,
 };
