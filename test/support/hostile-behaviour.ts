@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Cacheable, CachePut, type CacheModuleOptions } from '../../lib/index.js';
 import {
@@ -22,8 +23,9 @@ export function throwingProxy(): object {
   );
 }
 
+/** Synchronous methods: cached on the memory store only (refused at startup on the others). */
 @Injectable()
-export class HostileResults {
+export class SyncProxies {
   calls = 0;
   /** What the last call returned. */
   last: unknown;
@@ -38,6 +40,24 @@ export class HostileResults {
   putProxy(): unknown {
     this.calls++;
     return (this.last = throwingProxy());
+  }
+}
+
+@Injectable()
+export class HostileResults {
+  calls = 0;
+  /** What the last call emitted. */
+  last: unknown;
+
+  @Cacheable({ key: 'hostile:observed' })
+  observed(): Observable<unknown> {
+    this.calls++;
+    const proxy = (this.last = throwingProxy());
+    // Not `of(proxy)`: rxjs reads a property of its last argument.
+    return new Observable((subscriber) => {
+      subscriber.next(proxy);
+      subscriber.complete();
+    });
   }
 
   @Cacheable({ key: 'hostile:big' })
@@ -56,7 +76,7 @@ export function describeHostileInput(spec: BackendSpec) {
     const open = async (options: Partial<CacheModuleOptions> = {}) => {
       const started = await startCacheApp(
         patient({ ...backend.options(freshPrefix()), ...options }),
-        [HostileResults],
+        spec.name === 'memory' ? [HostileResults, SyncProxies] : [HostileResults],
       );
       apps.push(started);
       return started;
@@ -160,7 +180,19 @@ export function describeHostileInput(spec: BackendSpec) {
       });
 
       it('6: returns a method result that throws on property access, untouched', async () => {
-        const results = app.get(HostileResults);
+        const observed = app.get(HostileResults);
+        for (let call = 1; call <= 2; call++) {
+          // Not `lastValueFrom`: resolving a promise with the value reads its `then`.
+          const emitted: unknown[] = [];
+          await new Promise<void>((done) =>
+            observed.observed().subscribe({ next: (value) => emitted.push(value), complete: done }),
+          );
+          expect(emitted.length === 1 && emitted[0] === observed.last).toBe(true);
+        }
+        expect(observed.calls).toBe(2);
+        expect(await client().has('hostile:observed')).toBe(false);
+        if (spec.name !== 'memory') return;
+        const results = app.get(SyncProxies);
         // Compared with ===: the matchers would read properties of a value that throws on it.
         expect(results.proxy() === results.last).toBe(true);
         expect(results.proxy() === results.last).toBe(true);
