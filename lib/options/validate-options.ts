@@ -6,6 +6,7 @@ import type {
 } from '../interfaces/cache-module-options.interface.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { toTtlMs } from '../utils/ttl.js';
+import { isWellFormed } from '../utils/well-formed.js';
 import { CACHE_DEFAULTS, defaultKeyPrefix } from './cache-defaults.js';
 import {
   definedOnly,
@@ -185,11 +186,11 @@ export function checkName(name: unknown): string {
 }
 
 function checkKeyPrefix(prefix: unknown): string {
-  if (typeof prefix === 'string' && prefix.length > 0) return prefix;
+  if (typeof prefix === 'string' && prefix.length > 0 && isWellFormed(prefix)) return prefix;
   throw optionError(
     'keyPrefix',
     prefix,
-    "Use a non-empty string such as 'cache:'; clear() removes exactly this namespace.",
+    "Use a non-empty string such as 'cache:', without lone UTF-16 surrogates (it goes into every key as UTF-8); clear() removes exactly this namespace.",
   );
 }
 

@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { CacheOptionsError } from '../../errors.js';
+import { isWellFormed } from '../../utils/well-formed.js';
 import { HASHED_KEY_MARKER, hashKey } from '../memcached/key-mapper.js';
 
 /** Most keys one MGET / UNLINK carries, so that one call never blocks the server for long. */
@@ -68,9 +69,4 @@ export function prefixPattern(head: string): string {
 export function wireKey(key: string): string {
   if (key[0] !== HASHED_KEY_MARKER && isWellFormed(key)) return key;
   return HASHED_KEY_MARKER + hashKey(key);
-}
-
-/** `String.prototype.isWellFormed` (Node 20), which the ES2022 typings do not declare. */
-function isWellFormed(text: string): boolean {
-  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
