@@ -227,5 +227,164 @@ export function describeHostileInput(spec: BackendSpec) {
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       });
     });
+
+    describe('keys', () => {
+      it('refuses an empty key or tag with E_CACHE_INVALID_KEY, and stores nothing', async () => {
+        const invalidKey = { code: 'E_CACHE_INVALID_KEY' };
+        await expect(client().set('', 1)).rejects.toMatchObject(invalidKey);
+        await expect(client().get('')).rejects.toMatchObject(invalidKey);
+        await expect(client().delete('')).rejects.toMatchObject(invalidKey);
+        await expect(client().getMany(['a', ''])).rejects.toMatchObject(invalidKey);
+        await expect(client().getOrSet('', () => 1)).rejects.toMatchObject(invalidKey);
+        await expect(client().set('k', 1, { tags: [''] })).rejects.toMatchObject(invalidKey);
+        await expect(client().invalidateTags([''])).rejects.toMatchObject(invalidKey);
+        expect(await client().has('k')).toBe(false);
+      });
+
+      it('keeps every odd key apart: 1 MB long, control characters, CR LF, NUL, __proto__, constructor', async () => {
+        const keys = [
+          'k'.repeat(1024 * 1024),
+          'k'.repeat(1024 * 1024 - 1) + 'j',
+          'tab\there',
+          'line\r\nbreak',
+          'line\nbreak',
+          'nul\u0000byte',
+          'nul',
+          '\u0001\u001f\u007f',
+          'with space',
+          '__proto__',
+          'constructor',
+          'toString',
+          '#hash',
+          '%2F',
+        ];
+        const entries = keys.map((key, i) => ({ key, value: { i } }));
+        expect(await client().setMany(entries)).toBe(true);
+        expect(await client().getMany(keys)).toEqual(keys.map((_, i) => ({ i })));
+        for (const [i, key] of keys.entries()) {
+          expect(await client().getOrSet(key, () => ({ i: -1 }))).toEqual({ i });
+        }
+        expect(await client().deleteMany(keys.slice(0, 2))).toBe(2);
+        expect(await client().getMany(keys.slice(0, 3))).toEqual([undefined, undefined, { i: 2 }]);
+        expect(errors()).toBe(0);
+        expect(({} as Record<string, unknown>).i).toBeUndefined();
+      });
+    });
+
+    describe('values', () => {
+      /** The call answers `false`, the value is not stored, one failure is counted. */
+      async function refused(key: string, value: unknown) {
+        const before = errors();
+        expect(await client().set(key, value)).toBe(false);
+        expect(await client().has(key)).toBe(false);
+        expect(errors()).toBe(before + 1);
+        expect(await client().getOrSet(key, () => value)).toBe(value);
+        expect(await client().has(key)).toBe(false);
+      }
+
+      beforeEach(async () => {
+        await client().set('bystander', 'kept');
+      });
+      afterEach(async () => {
+        expect(await client().get('bystander')).toBe('kept');
+      });
+
+      it('does not store a circular value', async () => {
+        const circular: Record<string, unknown> = { a: 1 };
+        circular.self = circular;
+        await refused('circular', circular);
+      });
+
+      it('does not store a value nested 100,000 levels deep, and no stack overflow reaches the caller', async () => {
+        let deep: unknown = 'leaf';
+        for (let i = 0; i < 100_000; i++) deep = { d: deep };
+        await refused('deep', deep);
+      });
+
+      it('does not store a 50 MB value (over maxValueSize)', async () => {
+        await refused('huge', 'x'.repeat(50 * 1024 * 1024));
+      });
+
+      it('does not store a value whose toJSON or getter throws, nor a Proxy that throws', async () => {
+        await refused('to-json', {
+          toJSON: () => {
+            throw new Error('no JSON');
+          },
+        });
+        await refused('getter', {
+          get broken() {
+            throw new Error('no value');
+          },
+        });
+        await refused('proxy', { inside: throwingProxy() });
+      });
+
+      it('stores a sparse array as an array of the same length with undefined in its holes', async () => {
+        // eslint-disable-next-line no-sparse-arrays
+        expect(await client().set('sparse', [1, , 3])).toBe(true);
+        const hit = await client().get<unknown[]>('sparse');
+        expect(hit).toHaveLength(3);
+        expect(hit).toEqual([1, undefined, 3]);
+      });
+
+      it('stores what a harmless Proxy shows of its target', async () => {
+        expect(await client().set('benign', new Proxy({ a: 1, list: [2] }, {}))).toBe(true);
+        expect(await client().get('benign')).toEqual({ a: 1, list: [2] });
+      });
+    });
+
+    describe('entries read back', () => {
+      /** Written by someone else straight into the store: read back as a miss, and removed. */
+      async function unreadable(key: string, text: string) {
+        await app.store.set(key, text);
+        const before = errors();
+        expect(await client().get(key)).toBeUndefined();
+        expect(errors()).toBe(before + 1);
+        expect(await app.store.get(key)).toBeUndefined();
+        expect(await client().getOrSet(key, () => 'loaded')).toBe('loaded');
+      }
+
+      it('misses and removes random bytes, a truncated entry, and JSON of the wrong shape', async () => {
+        await unreadable('random', '\u0007\u00ff\u1234 garbage \ud83d\ude00');
+        await unreadable('truncated', 'J{"a":[1,2');
+        await unreadable('truncated-stamp', 'E1');
+        await unreadable('truncated-tags', 'T{"t":"v"}');
+        await unreadable('no-mark', '{"a":1}');
+        await unreadable('extended-without-meta', 'X{"json":1}');
+        await unreadable('bad-annotation', 'X{"json":"x","meta":"Nope"}');
+        await unreadable('bad-stamp', 'Ezzzzzzzzzzzzzzzzzzz\nJ1');
+        await unreadable('stamp-with-more-fields', 'E1,2,3,4,5\nJ1');
+        await unreadable('stamp-on-stamp', 'E1\nE1\nJ1');
+      });
+
+      it('reads entries written by an older format: no stamp, or a stamp with its first field only', async () => {
+        const later = (Date.now() + 60_000).toString(36);
+        await app.store.set('unstamped', 'J{"a":1}');
+        await app.store.set('short-stamp', `E${later}\nJ{"a":2}`);
+        expect(await client().get('unstamped')).toEqual({ a: 1 });
+        expect(await client().get('short-stamp')).toEqual({ a: 2 });
+        expect(errors()).toBe(0);
+      });
+
+      it('hands out no prototype payload, and Object.prototype stays clean', async () => {
+        const payloads = [
+          'J{"__proto__":{"polluted":true}}',
+          'J{"constructor":{"prototype":{"polluted":true}}}',
+          'X{"json":{"constructor":{"prototype":{"polluted":"1"}}},"meta":{"constructor":{"prototype":{"polluted":"bigint"}}}}',
+          'T{"__proto__":"v"}\nJ{"__proto__":{"polluted":true}}',
+        ];
+        for (const [i, payload] of payloads.entries()) {
+          await app.store.set(`payload${i}`, payload);
+          const hit = await client().get<Record<string, unknown>>(`payload${i}`);
+          if (hit !== undefined) {
+            expect(Object.hasOwn(hit, '__proto__')).toBe(false);
+            const merged = Object.assign({}, hit) as Record<string, unknown>;
+            expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+          }
+        }
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(Object.prototype).not.toHaveProperty('polluted');
+      });
+    });
   });
 }
