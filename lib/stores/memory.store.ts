@@ -15,12 +15,18 @@ export class MemoryStore implements CacheStore {
   readonly maxEntries: number;
   private readonly lru: LRUCache<string, string>;
 
-  /** Trusts `options` (`CacheModule` checks its own at startup); left out: the module's defaults. */
-  constructor(options: Partial<MemorySettings> = {}) {
+  /**
+   * Trusts `options` (`CacheModule` checks its own at startup); left out: the module's defaults.
+   * @param clock What TTLs are measured by, in milliseconds (`performance` when left out): a test
+   *   moves its own clock instead of sleeping.
+   */
+  constructor(options: Partial<MemorySettings> = {}, clock?: { now(): number }) {
     const { maxEntries = CACHE_DEFAULTS.memory.maxEntries, maxSize } = options;
     this.maxEntries = maxEntries;
     this.lru = new LRUCache<string, string>({
       max: maxEntries,
+      // lru-cache reuses one reading of the clock for a millisecond; a test's clock is read each time.
+      ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
       ...(maxSize
         ? { maxSize, sizeCalculation: (value, key) => (value.length + key.length) * 2 }
         : {}),
@@ -43,13 +49,16 @@ export class MemoryStore implements CacheStore {
     for (const { key, value, ttlMs } of entries) this.set(key, value, ttlMs);
   }
 
+  /** `true` when the key held an entry that had not expired (as Redis and memcached answer). */
   delete(key: string): boolean {
-    return this.lru.delete(key);
+    const existed = this.lru.has(key);
+    this.lru.delete(key);
+    return existed;
   }
 
   deleteMany(keys: readonly string[]): number {
     let deleted = 0;
-    for (const key of keys) if (this.lru.delete(key)) deleted++;
+    for (const key of keys) if (this.delete(key)) deleted++;
     return deleted;
   }
 
