@@ -219,7 +219,7 @@ export class SafeStore {
   /** Logs and counts a failure that happened above the store (serialization, decoding). */
   report(operation: string, error: unknown): void {
     this.errors++;
-    this.failures.report(operation, error);
+    this.failures.report(operation, this.store.explainFailure?.(error) ?? error);
     if (isTimeout(error)) {
       this.skipWritesUntil = Date.now() + HUNG_WINDOW_IN_TIMEOUTS * this.options.commandTimeout;
     }

@@ -59,6 +59,11 @@ export interface CacheStore {
    * breaker keeps one circuit per address; `undefined` when the store cannot tell yet.
    */
   nodeOf?(key: string): string | undefined;
+  /**
+   * The failure as an error that says what to change (a refused TLS handshake, password or ACL
+   * permission), or `undefined` when the store has nothing to add. Called only to log a failure.
+   */
+  explainFailure?(error: unknown): Error | undefined;
   /** Resolves once the store can serve (or gave up waiting); never rejects. */
   ready?(): Promise<void>;
   /** Closes every connection the store opened (not one handed in by the user). */

@@ -12,6 +12,7 @@ import {
 import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
+import { explainRedisFailure } from './redis/redis-failures.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
 import calculateSlot from 'cluster-key-slot';
 
@@ -86,6 +87,8 @@ export class RedisStore implements CacheStore {
       : error;
   /** What `nodeOf` answers for a standalone or Sentinel connection. */
   private readonly address: string;
+  /** Why the last connection attempt of a client this store opened failed; cleared once ready. */
+  private connectionError?: Error;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -103,7 +106,7 @@ export class RedisStore implements CacheStore {
     this.commandTimeout = commandTimeout;
     this.prefix = keyPrefix;
     this.nativePrefix = client.options.keyPrefix ?? '';
-    if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
+    if (owned) this.watchConnection(client, onConnectionError);
     this.ownTimeout = ownCommandTimeout(client);
     this.address = client.isCluster ? 'cluster' : addressOf(client as Redis);
     if (owned && !client.isCluster && this.ownTimeout === undefined) {
@@ -233,6 +236,12 @@ export class RedisStore implements CacheStore {
     return (this.client as Cluster).slots[slot]?.[0];
   }
 
+  /** A refused TLS handshake, password or ACL permission, explained; the connection's if it is down. */
+  explainFailure(error: unknown): Error | undefined {
+    const down = this.client.status !== 'ready' ? this.connectionError : undefined;
+    return explainRedisFailure(error, this.address, down);
+  }
+
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */
   get connection(): RedisClient {
     return this.client;
@@ -250,6 +259,17 @@ export class RedisStore implements CacheStore {
       ? closeClient(this.client, this.connectTimeout).finally(() => this.watchdog?.stop())
       : Promise.resolve();
     return this.closing;
+  }
+
+  /** Remembers why the connection failed (a Cluster reports it per node), until it is ready. */
+  private watchConnection(client: RedisClient, onError?: (error: Error) => void): void {
+    const failed = (error: Error) => {
+      this.connectionError = error;
+      onError?.(error);
+    };
+    client.on('error', failed);
+    if (client.isCluster) client.on('node error', failed);
+    client.on('ready', () => (this.connectionError = undefined));
   }
 
   /** The client, unless a call must first wait for the first connection (or the store is closed). */
