@@ -50,7 +50,9 @@ export function explainRedisFailure(
   address: string,
   connectionError?: unknown,
 ): Error | undefined {
-  return refusal(error, address) ?? (connectionError && refusal(connectionError, address));
+  const own = refusal(error, address);
+  if (own || connectionError === undefined) return own;
+  return refusal(connectionError, address);
 }
 
 function refusal(error: unknown, address: string): Error | undefined {
