@@ -87,8 +87,11 @@ export class RedisStore implements CacheStore {
       : error;
   /** What `nodeOf` answers for a standalone or Sentinel connection. */
   private readonly address: string;
-  /** Why the last connection attempt of a client this store opened failed; cleared once ready. */
-  private connectionError?: Error;
+  /**
+   * Why connecting a client this store opened fails, explained (a refused TLS handshake or
+   * password); cleared once ready.
+   */
+  private connectionRefusal?: Error;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -238,8 +241,8 @@ export class RedisStore implements CacheStore {
 
   /** A refused TLS handshake, password or ACL permission, explained; the connection's if it is down. */
   explainFailure(error: unknown): Error | undefined {
-    const down = this.client.status !== 'ready' ? this.connectionError : undefined;
-    return explainRedisFailure(error, this.address, down);
+    const own = explainRedisFailure(error, this.address);
+    return own ?? (this.client.status !== 'ready' ? this.connectionRefusal : undefined);
   }
 
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */
@@ -261,15 +264,20 @@ export class RedisStore implements CacheStore {
     return this.closing;
   }
 
-  /** Remembers why the connection failed (a Cluster reports it per node), until it is ready. */
+  /**
+   * Remembers why connecting fails, explained (a Cluster reports it per node), until the client is
+   * ready: the failures between (a reset, the ready check refused) follow from it. A mutual-TLS
+   * server that refuses the client's certificate is seen as a TLS alert on one attempt and as a
+   * reset connection on the next.
+   */
   private watchConnection(client: RedisClient, onError?: (error: Error) => void): void {
     const failed = (error: Error) => {
-      this.connectionError = error;
+      this.connectionRefusal = explainRedisFailure(error, this.address) ?? this.connectionRefusal;
       onError?.(error);
     };
     client.on('error', failed);
     if (client.isCluster) client.on('node error', failed);
-    client.on('ready', () => (this.connectionError = undefined));
+    client.on('ready', () => (this.connectionRefusal = undefined));
   }
 
   /** The client, unless a call must first wait for the first connection (or the store is closed). */

@@ -42,20 +42,9 @@ const TLS_ADVICE: Record<string, string> = {
 /**
  * The failure as a `CacheServerRefusedError` that says what to change, when it is one that only a
  * change of configuration fixes: a failed TLS handshake, refused credentials, a missing ACL
- * permission. A command that failed because the connection is down is explained by the error the
- * connection failed with (`connectionError`). `undefined` for anything else.
+ * permission. `undefined` for anything else.
  */
-export function explainRedisFailure(
-  error: unknown,
-  address: string,
-  connectionError?: unknown,
-): Error | undefined {
-  const own = refusal(error, address);
-  if (own || connectionError === undefined) return own;
-  return refusal(connectionError, address);
-}
-
-function refusal(error: unknown, address: string): Error | undefined {
+export function explainRedisFailure(error: unknown, address: string): Error | undefined {
   const code = redisReplyCode(error);
   const reply = (error as Error | undefined)?.message;
   if (code === 'NOPERM') {
