@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
@@ -13,6 +14,7 @@ import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { explainRedisFailure } from './redis/redis-failures.js';
+import { refusedCommands } from './redis/permission-probe.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
 import calculateSlot from 'cluster-key-slot';
 
@@ -47,6 +49,8 @@ export interface RedisStoreOptions {
 
 const DELETE_IF_EQUALS =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const log = new Logger('RedisStore');
 
 /** Keys one SCAN step looks at, in `clear()`. */
 const SCAN_COUNT = 1000;
@@ -250,9 +254,24 @@ export class RedisStore implements CacheStore {
     return this.client;
   }
 
-  /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
+  /**
+   * Starts connecting; resolves once ready, or after the connect timeout. Never rejects. Once
+   * connected, checks in one round trip that the ACL user may run every command the store sends,
+   * and warns, naming the commands, if not.
+   */
   async ready(): Promise<void> {
-    if (!this.closed) await this.waitReady(this.connectTimeout);
+    if (this.closed) return;
+    await this.waitReady(this.connectTimeout);
+    if (this.client.status === 'ready') await this.checkPermissions();
+  }
+
+  private async checkPermissions(): Promise<void> {
+    const probeKey = `${this.head}__permission_probe__`;
+    const refused = await refusedCommands(this.client, probeKey, this.commandTimeout);
+    if (refused.length === 0) return;
+    log.warn(
+      `The Redis ACL user of the cache may not run ${refused.join(', ')} on the keys of keyPrefix "${this.prefix}" (${this.address}): those cache calls will fail and answer as misses. Grant the ACL rule of the README's "Security" section to that user (redis.username).`,
+    );
   }
 
   /** `QUIT` (or `disconnect()` when that fails or hangs) a client this store created; never the user's. */
