@@ -87,11 +87,15 @@ export async function startProcess(
   command: string,
   argsFor: (port: number) => string[],
   fixedPort?: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(command, argsFor(port), { stdio: 'ignore' });
+    child = spawn(command, argsFor(port), {
+      stdio: 'ignore',
+      env: env && { ...process.env, ...env },
+    });
     const exited = new Promise<never>((_, reject) => {
       child.once('exit', (code) =>
         reject(new Error(`${command} on port ${port} exited (${code})`)),
