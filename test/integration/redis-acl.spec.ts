@@ -6,6 +6,7 @@ import { Cacheable, CacheEvict, type CacheModuleOptions } from '../../lib/index.
 import { patient, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import { inspectRedis } from '../support/redis-cli.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
+import { eventually } from '../support/store-contract.js';
 import { busDelivered, l1Trusted } from '../support/two-tier-apps.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -48,6 +49,12 @@ beforeAll(async () => {
     .map((word) => (word === 'cache' ? 'partial' : word))
     .filter((word) => word !== '+eval' && word !== '+unlink');
   await admin.call('ACL', ...partial);
+  // The same line without the bus channel.
+  const noBus = readmeAclRule()
+    .slice(1)
+    .map((word) => (word === 'cache' ? 'nobus' : word))
+    .filter((word) => !word.startsWith('&'));
+  await admin.call('ACL', ...noBus);
 });
 afterAll(async () => {
   admin?.disconnect();
@@ -163,6 +170,22 @@ describe('a Redis ACL user that lacks permissions', () => {
       expect(lines[0]).toMatch(/Grant the ACL rule of the README's "Security" section/);
       expect(await app.client.set('a', 1)).toBe(true);
       expect(await app.client.get('a')).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('without the bus channel: one warning that the L1 bus cannot subscribe and why; the cache still works', async () => {
+    const app = await startCacheApp(asUser('nobus', { l1: true }));
+    try {
+      expect(await app.client.set('a', 1)).toBe(true);
+      expect(await app.client.get('a')).toBe(1);
+      await eventually(() => warnings().length > 0);
+      const lines = warnings();
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/invalidation bus cannot subscribe, so L1 stays bypassed/);
+      expect(lines[0]).toMatch(/\(NOPERM .*channel.*\)\. Grant the ACL rule/);
+      expect(app.client.stats().l1?.trusted).toBe(false);
     } finally {
       await app.close();
     }
