@@ -14,6 +14,7 @@ import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
 import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
+import { Unopened, type ValueEnvelope } from '../serialization/value-envelope.js';
 import { DistributedLock } from '../resilience/distributed-lock.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { isExpired } from '../resilience/freshness.js';
@@ -85,6 +86,8 @@ export interface ClientSettings {
   loads?: LoadPolicy;
   /** Where loader failures (served stale instead, refreshes that failed) are logged. */
   loaderLog?: FailureLog;
+  /** Compression and encryption of the values sent to the store. */
+  envelope?: ValueEnvelope;
 }
 
 /**
@@ -131,6 +134,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   /** The cache's name, in events and metrics. */
   readonly name: string;
   private readonly untrack: () => void;
+  private readonly envelope?: ValueEnvelope;
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
@@ -145,9 +149,17 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true, tiers, loads, loaderLog, name = DEFAULT_CACHE_NAME }: ClientSettings = {},
+    {
+      clone = true,
+      tiers,
+      loads,
+      loaderLog,
+      name = DEFAULT_CACHE_NAME,
+      envelope,
+    }: ClientSettings = {},
   ) {
     super();
+    this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
     this.clone = clone;
     this.tiers = tiers;
@@ -235,7 +247,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return stored === undefined ? [] : [{ key, value: stored, ttlMs: keptMs }];
     });
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
-    const written = await this.store.setMany(encoded);
+    const envelope = this.envelope;
+    const sent = envelope
+      ? encoded.map((entry) => ({ ...entry, value: envelope.seal(entry.key, entry.value) }))
+      : encoded;
+    const written = await this.store.setMany(sent);
     if (written) this.counters.sets += encoded.length;
     if (this.tiers) {
       encoded.forEach(({ key, value, ttlMs }, i) =>
@@ -589,7 +605,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
     const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    return chain(this.store.set(key, stored, keptMs), (written) => {
+    const sent = this.envelope ? this.envelope.seal(key, stored) : stored;
+    return chain(this.store.set(key, sent, keptMs), (written) => {
       if (written) this.counters.sets++;
       if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
@@ -664,6 +681,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     allowStale = false,
   ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
+    if (this.envelope) {
+      const opened = this.envelope.open(key, stored);
+      if (opened instanceof Unopened) return this.unopened(key, opened);
+      stored = opened;
+    }
     if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token, allowStale);
     let decoded;
     try {
@@ -734,6 +756,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     if (expired) return this.fresh(found, true);
     this.counters.l1Hits++;
     return this.hit(found);
+  }
+
+  /**
+   * An entry the envelope cannot open is a miss and is removed; sealed under a key no longer
+   * listed is expected after a rotation and not reported, anything else is.
+   */
+  private unopened(key: string, { reason }: Unopened): MaybePromise<ReadResult> {
+    if (reason === 'unknown key') return chain(this.store.delete(key), () => this.miss());
+    const error = new CacheError(
+      'E_CACHE_CORRUPTED_ENTRY',
+      `The entry of "${key}" cannot be opened (${reason}); it was removed. With encryption on, only entries this cache sealed are read.`,
+    );
+    return this.corrupt(key, error);
   }
 
   private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {
