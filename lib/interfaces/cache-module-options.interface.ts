@@ -201,7 +201,7 @@ export interface EncryptionOptions {
    * entries it sealed have expired. An entry sealed under a key not listed, tampered with, moved
    * under another cache key, or not sealed at all is a miss and is removed.
    */
-  keys: string[];
+  keys: readonly string[];
 }
 
 /** The in-process tier (L1) in front of a Redis or Memcached cache. */
