@@ -41,10 +41,21 @@ export function pingServer(client: Redis): Promise<unknown> {
   return client.ping();
 }
 
-function pingClusterNode(cluster: Cluster, address: string): Promise<unknown> {
-  const node = cluster
-    .nodes('all')
-    .find(({ options }) => `${options.host}:${options.port}` === address);
-  if (!node) return Promise.reject(new Error('Not connected (its connection was closed).'));
+/**
+ * `PING` on the connection to one master. A master whose connection ioredis dropped (it went away)
+ * gets one again from a refresh of the slot map, which names it; commands only reconnect to it
+ * when one of them is redirected there, so a health check must not wait for traffic to do it.
+ */
+async function pingClusterNode(cluster: Cluster, address: string): Promise<unknown> {
+  let node = connectionTo(cluster, address);
+  if (!node) {
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+    node = connectionTo(cluster, address);
+  }
+  if (!node) throw new Error('Not connected (its connection was closed).');
   return pingServer(node);
+}
+
+function connectionTo(cluster: Cluster, address: string): Redis | undefined {
+  return cluster.nodes('all').find(({ options }) => `${options.host}:${options.port}` === address);
 }
