@@ -46,6 +46,5 @@ export class CacheHealthIndicator {
 
 function downMessage(nodes: CacheNodePing[]): string {
   const down = nodes.filter((node) => !node.ok);
-  const list = down.map(({ address, error }) => `${address} (${error ?? 'failed'})`).join(', ');
-  return `Cache ${down.length === 1 ? 'node' : 'nodes'} down: ${list}`;
+  return `Cache down: ${down.map(({ address, error }) => `${address} ${error ?? 'failed'}`).join('; ')}`;
 }

@@ -36,7 +36,7 @@ export function serverNode(client: Redis, circuit: string): StoreNode {
 /** `PING` on one connection; at once a rejection when it is not connected. */
 export function pingServer(client: Redis): Promise<unknown> {
   if (DISCONNECTED.has(client.status)) {
-    return Promise.reject(new Error(`Not connected (the connection is ${client.status}).`));
+    return Promise.reject(new Error(`not connected (connection ${client.status})`));
   }
   return client.ping();
 }
@@ -52,7 +52,7 @@ async function pingClusterNode(cluster: Cluster, address: string): Promise<unkno
     await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
     node = connectionTo(cluster, address);
   }
-  if (!node) throw new Error('Not connected (its connection was closed).');
+  if (!node) throw new Error('not connected (connection closed)');
   return pingServer(node);
 }
 
