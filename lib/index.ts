@@ -24,7 +24,7 @@ export * from './errors.js';
 export type * from './interfaces/cache-client.interface.js';
 export type * from './interfaces/cache-decorator-options.interface.js';
 export type * from './interfaces/cache-module-options.interface.js';
-export type { CacheStore, StoreEntry } from './stores/cache-store.interface.js';
+export type { CacheStore, StoreEntry, StoreNode } from './stores/cache-store.interface.js';
 export { MemoryStore } from './stores/memory.store.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.store.js';
 export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.store.js';

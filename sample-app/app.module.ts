@@ -3,6 +3,7 @@ import { CacheModule } from 'nestjs-distributed-cache';
 import { APP_CONFIG, type AppConfig } from './app-config.js';
 import { AppConfigModule } from './app-config.module.js';
 import { CacheStatsController } from './cache-stats/cache-stats.controller.js';
+import { HealthModule } from './health/health.module.js';
 import { ProductsModule } from './products/products.module.js';
 import { RequestContextMiddleware } from './request-context/request-context.middleware.js';
 
@@ -16,6 +17,7 @@ import { RequestContextMiddleware } from './request-context/request-context.midd
       isGlobal: true,
     }),
     ProductsModule,
+    HealthModule,
   ],
   controllers: [CacheStatsController],
 })

@@ -3,6 +3,7 @@ import { CacheError } from '../errors.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type {
   CacheEntry,
+  CachePing,
   CacheStats,
   GetOptions,
   GetOrSetOptions,
@@ -331,6 +332,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.untrack();
     this.store.close();
     await this.tiers?.close();
+  }
+
+  /** Every server of the store with its round trip; see `CacheClient.ping`. */
+  override ping(): Promise<CachePing> {
+    return this.store.ping();
   }
 
   stats(): CacheStats {

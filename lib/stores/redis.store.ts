@@ -2,7 +2,7 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { RedisSettings } from '../options/resolved-options.js';
-import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
 import {
   closeClient,
   createRedisConnection,
@@ -13,6 +13,7 @@ import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
+import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
 import calculateSlot from 'cluster-key-slot';
 
 /**
@@ -231,6 +232,13 @@ export class RedisStore implements CacheStore {
     if (!this.client.isCluster) return this.address;
     const slot = calculateSlot(this.nativePrefix + this.head + key);
     return (this.client as Cluster).slots[slot]?.[0];
+  }
+
+  /** For `ping()`: every master of a Cluster (as the slot map names them), else the one server. */
+  async nodes(): Promise<StoreNode[]> {
+    const client = this.live() ?? (await this.warmUp());
+    if (client.isCluster) return clusterMasterNodes(client as Cluster);
+    return [serverNode(client as Redis, this.address)];
   }
 
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */

@@ -108,6 +108,17 @@ describe('sample app on the memory store', () => {
     expect(dbQueries(app) - before).toBe(2);
   });
 
+  it('answers GET /health (readiness) with the cache up and its node, and GET /health/live', async () => {
+    const ready = await http(app).get('/health').expect(200);
+    expect(ready.body.details.cache).toEqual({
+      status: 'up',
+      nodes: [{ address: 'memory', ok: true, latencyMs: expect.any(Number) }],
+    });
+    await http(app)
+      .get('/health/live')
+      .expect(200, { status: 'ok', info: {}, error: {}, details: {} });
+  });
+
   it('answers 400 for an invalid body, naming the field', async () => {
     const created = await http(app).post('/products').send({ name: '', price: -1 }).expect(400);
     expect(created.body.message).toEqual(
@@ -169,6 +180,14 @@ describe.each(backends)('two sample app instances sharing $name', ({ store, star
   it(`both use the ${store} store`, async () => {
     await http(a).get('/cache/stats').expect(200).expect(hasStore(store));
     await http(b).get('/cache/stats').expect(200).expect(hasStore(store));
+  });
+
+  it('lists every server of the shared cache in GET /health', async () => {
+    const ready = await http(a).get('/health').expect(200);
+    const addresses = ready.body.details.cache.nodes.map(
+      (node: { address: string }) => node.address,
+    );
+    expect(addresses.sort()).toEqual(servers.map((server) => server.address).sort());
   });
 
   it('serves through B a product A loaded, without querying B’s database', async () => {
