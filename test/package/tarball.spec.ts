@@ -29,6 +29,9 @@ const NEST11_FIXTURE = join(REPO, 'test/package/nest11');
 const USERS_APP = join(REPO, 'test/package/fixtures/users-app.ts');
 const HEALTH_APP = join(REPO, 'test/package/fixtures/health-app.ts');
 const TERMINUS = '@nestjs/terminus';
+const OBSERVABILITY_APP = join(REPO, 'test/package/fixtures/observability-app.ts');
+/** Every optional peer, each needed by one subpath only. */
+const OPTIONAL_PEERS = [TERMINUS, 'prom-client', '@opentelemetry/api'];
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 const PACKAGE = 'nestjs-distributed-cache';
 
@@ -232,7 +235,7 @@ describe('the npm pack tarball', () => {
   let entries: string[];
   let manifest: Manifest;
   let stagedLib: string[];
-  const consumers = {} as Record<Flavour | 'terminus', string>;
+  const consumers = {} as Record<Flavour | 'terminus' | 'observability', string>;
 
   /**
    * A project that installed the tarball: `fromDir` is where its other packages resolve from;
@@ -315,6 +318,11 @@ describe('the npm pack tarball', () => {
       name: 'terminus-consumer',
       optional: [TERMINUS],
       app: HEALTH_APP,
+    });
+    consumers.observability = await makeConsumer('esm', REPO, {
+      name: 'observability-consumer',
+      optional: ['prom-client', '@opentelemetry/api'],
+      app: OBSERVABILITY_APP,
     });
   }, 120_000);
 
@@ -414,12 +422,14 @@ describe('the npm pack tarball', () => {
     expect(JSON.parse(ran.stdout)).toEqual(EXPECTED_RUN);
   }, 60_000);
 
-  it('declares @nestjs/terminus an optional peer, and the main entry loads without it', async () => {
-    expect(manifest.peerDependencies?.[TERMINUS]).toBeDefined();
-    expect(manifest.peerDependenciesMeta?.[TERMINUS]?.optional).toBe(true);
+  it('declares @nestjs/terminus, prom-client and @opentelemetry/api optional peers, and the main entry loads without them', async () => {
+    for (const peer of OPTIONAL_PEERS) {
+      expect(manifest.peerDependencies?.[peer], peer).toBeDefined();
+      expect(manifest.peerDependenciesMeta?.[peer]?.optional, peer).toBe(true);
+    }
     for (const dir of [consumers.esm, consumers.cjs]) {
       const fromPackage = createRequire(join(dir, 'node_modules', PACKAGE, 'package.json'));
-      expect(() => fromPackage.resolve(TERMINUS), dir).toThrow();
+      for (const peer of OPTIONAL_PEERS) expect(() => fromPackage.resolve(peer), dir).toThrow();
       const loaded = await run(
         process.execPath,
         [
@@ -449,6 +459,16 @@ describe('the npm pack tarball', () => {
       status: 'up',
       nodes: [{ address: 'memory', ok: true, latencyMs: expect.any(Number) }],
     });
+  }, 60_000);
+
+  it('serves the prometheus and opentelemetry subpaths, one line each', async () => {
+    const dir = consumers.observability;
+    const compiled = await tsc(dir, '-p', 'tsconfig.json');
+    expect(tsErrors(compiled.stdout), compiled.stdout + compiled.stderr).toEqual([]);
+    expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+    const ran = await run(process.execPath, ['dist/main.js'], dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toEqual({ hit: true, miss: true });
   }, 60_000);
 
   it('makes wrong calls fail to compile, on the wrong line', async () => {
