@@ -14,6 +14,14 @@ export default defineConfig({
         find: /^nestjs-distributed-cache\/terminus$/,
         replacement: source('./lib/terminus/index.ts'),
       },
+      {
+        find: /^nestjs-distributed-cache\/opentelemetry$/,
+        replacement: source('./lib/observability/opentelemetry.ts'),
+      },
+      {
+        find: /^nestjs-distributed-cache\/prometheus$/,
+        replacement: source('./lib/observability/prometheus.ts'),
+      },
     ],
   },
   test: {

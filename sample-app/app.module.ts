@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from './app-config.js';
 import { AppConfigModule } from './app-config.module.js';
 import { CacheStatsController } from './cache-stats/cache-stats.controller.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ProductsModule } from './products/products.module.js';
 import { RequestContextMiddleware } from './request-context/request-context.middleware.js';
 
@@ -18,6 +19,7 @@ import { RequestContextMiddleware } from './request-context/request-context.midd
     }),
     ProductsModule,
     HealthModule,
+    MetricsModule,
   ],
   controllers: [CacheStatsController],
 })

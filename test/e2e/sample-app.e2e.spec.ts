@@ -101,6 +101,26 @@ describe('sample app on the memory store', () => {
     expect(after.hitRate).toBeGreaterThan(0);
   });
 
+  it('reports per-method stats in GET /cache/stats and Prometheus metrics in GET /metrics', async () => {
+    await http(app).get('/products/6').expect(200);
+    await http(app).get('/products/6').expect(200);
+    const stats = (await http(app).get('/cache/stats').expect(200)).body;
+    expect(stats.methods['ProductsService.findOne']).toMatchObject({
+      hits: expect.any(Number),
+      misses: expect.any(Number),
+      loads: expect.any(Number),
+    });
+    expect(stats.methods['ProductsService.findOne'].hits).toBeGreaterThan(0);
+    const metrics = await http(app)
+      .get('/metrics')
+      .expect(200)
+      .expect('Content-Type', /text\/plain/);
+    expect(metrics.text).toMatch(
+      /cache_requests_total\{cache="default",store="memory",operation="getOrSet",result="hit",tier="l2"\} [1-9]/,
+    );
+    expect(metrics.text).toContain('cache_operation_duration_seconds_bucket');
+  });
+
   it('answers 404 for a missing product, and does not cache the 404', async () => {
     const before = dbQueries(app);
     await http(app).get('/products/9999').expect(404);
