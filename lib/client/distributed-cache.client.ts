@@ -708,6 +708,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
   private fresh(found: Hit, allowStale: boolean): ReadResult {
+    if (found.stamp === undefined) return this.hit(found);
     const now = Date.now();
     if (!isExpired(found.stamp, now)) return this.hit(found);
     this.counters.misses++;
@@ -747,7 +748,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: ReadPolicy,
     allowStale = false,
   ): ReadResult {
-    const expired = isExpired(entry.stamp, Date.now());
+    const expired = entry.stamp !== undefined && isExpired(entry.stamp, Date.now());
     if (expired && !allowStale) return this.miss();
     let value;
     try {
