@@ -62,9 +62,8 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
    * 'pages' }))`. Works on subclasses that keep the constructor.
    */
   static with<T extends typeof CacheInterceptor>(this: T, options: CacheInterceptorOptions): T {
-    const Base: typeof CacheInterceptor = this;
-    class Configured extends Base {
-      protected static override readonly options = { ...Base.options, ...options };
+    class Configured extends (this as typeof CacheInterceptor) {
+      protected static override readonly options = { ...super.options, ...options };
     }
     return mixin(Configured as Type) as unknown as T;
   }
@@ -188,7 +187,9 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     if (this.targets.has(name)) return this.targets.get(name);
     let target: CacheCallTarget | undefined;
     try {
-      target = asCallTarget(this.moduleRef.get<CacheClient>(getCacheToken(name), { strict: false }));
+      target = asCallTarget(
+        this.moduleRef.get<CacheClient>(getCacheToken(name), { strict: false }),
+      );
     } catch {
       this.logger.warn(
         `No cache named '${name}' in this app: the responses meant for it are not cached. Add CacheModule.forRoot({ name: '${name}' }).`,
@@ -210,7 +211,9 @@ class UncacheableResponse {
 function cacheable(value: unknown, caller: object): unknown {
   const stream =
     value instanceof StreamableFile ||
-    (typeof value === 'object' && value !== null && typeof Reflect.get(value, 'pipe') === 'function');
+    (typeof value === 'object' &&
+      value !== null &&
+      typeof Reflect.get(value, 'pipe') === 'function');
   if (value === undefined || stream) throw new UncacheableResponse(value, caller);
   return value;
 }

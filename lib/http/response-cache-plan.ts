@@ -36,7 +36,6 @@ const logger = new Logger('CacheInterceptor');
 export class ResponseCachePlans {
   private readonly plans = new WeakMap<object, WeakMap<object, ResponseCachePlan>>();
 
-
   constructor(
     private readonly reflector: Reflector,
     private readonly defaults: CacheInterceptorOptions,

@@ -192,9 +192,7 @@ export function describeHttpCache(spec: BackendSpec) {
       it('uses the named cache of CacheInterceptor.with({ cache })', async () => {
         const { body } = await get('/docs/intro').expect(200);
         expect((await get('/docs/intro')).headers['x-cache']).toBe('HIT');
-        expect(await app.get<CacheClient>(getCacheToken('pages')).get('/docs/intro')).toEqual(
-          body,
-        );
+        expect(await app.get<CacheClient>(getCacheToken('pages')).get('/docs/intro')).toEqual(body);
         expect(await app.get(CacheClient).has('/docs/intro')).toBe(false);
       });
     });

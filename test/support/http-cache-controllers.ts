@@ -10,13 +10,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { delay, of, type Observable } from 'rxjs';
-import {
-  CacheConfig,
-  CacheInterceptor,
-  CacheKey,
-  CacheTTL,
-  CacheVary,
-} from '../../lib/index.js';
+import { CacheConfig, CacheInterceptor, CacheKey, CacheTTL, CacheVary } from '../../lib/index.js';
 
 /** How many times each handler ran, and switches that make one fail. */
 @Injectable()
@@ -81,7 +75,10 @@ export class CachedController {
   @Get('greeting')
   @CacheVary('Accept-Language')
   greeting(@Headers('accept-language') language = 'en') {
-    return { greeting: language.startsWith('fr') ? 'bonjour' : 'hello', run: this.runs.count('greeting') };
+    return {
+      greeting: language.startsWith('fr') ? 'bonjour' : 'hello',
+      run: this.runs.count('greeting'),
+    };
   }
 
   @Get('profile')
