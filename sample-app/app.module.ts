@@ -5,6 +5,7 @@ import { AppConfigModule } from './app-config.module.js';
 import { CacheStatsController } from './cache-stats/cache-stats.controller.js';
 import { HealthModule } from './health/health.module.js';
 import { ProductsModule } from './products/products.module.js';
+import { CacheOutcomesListener } from './request-context/cache-outcomes.listener.js';
 import { RequestContextMiddleware } from './request-context/request-context.middleware.js';
 
 @Module({
@@ -20,6 +21,7 @@ import { RequestContextMiddleware } from './request-context/request-context.midd
     HealthModule,
   ],
   controllers: [CacheStatsController],
+  providers: [CacheOutcomesListener],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -167,9 +167,15 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     target: CacheCallTarget,
   ): MaybePromise<WritePolicy> {
     const ttl = typeof plan.ttl === 'function' ? plan.ttl(context) : plan.ttl;
+    const stats = target.methodStats?.(plan.name);
     return chain(ttl, (value) => ({
       ttlMs: target.ttlMsOf(value, `the @CacheTTL of ${plan.name}`),
-      onResult: (result: CallResult) => this.setCacheHeader(context, result),
+      method: plan.name,
+      onResult: (result: CallResult) => {
+        this.setCacheHeader(context, result);
+        stats?.onResult(result);
+      },
+      onLoad: stats?.onLoad,
     }));
   }
 

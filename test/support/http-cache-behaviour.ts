@@ -76,6 +76,17 @@ export function describeHttpCache(spec: BackendSpec) {
         expect(await app.get(CacheClient).get('/cached/items?page=3')).toEqual(body);
       });
 
+      it('counts each handler in stats().methods, as Controller.handler', async () => {
+        await get('/cached/items?page=4').expect(200);
+        await get('/cached/items?page=4').expect(200);
+        runs.failing = true;
+        await get('/cached/flaky').expect(404);
+        expect(app.get(CacheClient).stats().methods).toMatchObject({
+          'CachedController.items': { hits: 1, misses: 1, loads: 1, errors: 0 },
+          'CachedController.flaky': { loads: 1, errors: 1 },
+        });
+      });
+
       it('leaves a controller without the interceptor uncached and without X-Cache', async () => {
         await get('/plain/items').expect(200);
         const second = await get('/plain/items').expect(200);
