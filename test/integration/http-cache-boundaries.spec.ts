@@ -22,8 +22,10 @@ import { firstValueFrom, of } from 'rxjs';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  CacheClient,
   CacheInterceptor,
   CacheModule,
+  getCacheToken,
   CacheOptionsError,
   CacheTTL,
   type CacheInterceptorOptions,
@@ -128,6 +130,46 @@ async function startWith(options: CacheInterceptorOptions): Promise<INestApplica
   await app.init();
   return app;
 }
+
+/** A subclass as `@nestjs/cache-manager` users write them: its own key. */
+@Injectable()
+class TenantCacheInterceptor extends CacheInterceptor {
+  protected override async trackBy(context: ExecutionContext) {
+    const url = await super.trackBy(context);
+    return url && `tenant-a:${url}`;
+  }
+}
+
+@Controller('menu')
+@UseInterceptors(TenantCacheInterceptor.with({ cache: 'pages' }))
+class MenuController {
+  runs = 0;
+
+  @Get()
+  menu() {
+    return { run: ++this.runs };
+  }
+}
+
+describe('a subclass of CacheInterceptor', () => {
+  it('keeps its own trackBy under .with({ cache })', async () => {
+    const module = await Test.createTestingModule({
+      imports: [CacheModule.forRoot(), CacheModule.forRoot({ name: 'pages' })],
+      controllers: [MenuController],
+    }).compile();
+    const app = module.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      await request(app.getHttpServer()).get('/menu').expect(200);
+      const second = await request(app.getHttpServer()).get('/menu').expect(200);
+      expect(second.headers['x-cache']).toBe('HIT');
+      const pages = app.get<CacheClient>(getCacheToken('pages'));
+      expect(await pages.get('tenant-a:/menu')).toEqual({ run: 1 });
+    } finally {
+      await app.close();
+    }
+  });
+});
 
 describe('CacheInterceptor set-up', () => {
   it('stops the app when its cache does not exist, naming it', async () => {
