@@ -6,6 +6,7 @@ import { CacheStatsController } from './cache-stats/cache-stats.controller.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProductsModule } from './products/products.module.js';
+import { CacheOutcomesListener } from './request-context/cache-outcomes.listener.js';
 import { RequestContextMiddleware } from './request-context/request-context.middleware.js';
 
 @Module({
@@ -22,6 +23,7 @@ import { RequestContextMiddleware } from './request-context/request-context.midd
     MetricsModule,
   ],
   controllers: [CacheStatsController],
+  providers: [CacheOutcomesListener],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

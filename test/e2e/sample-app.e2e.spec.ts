@@ -146,6 +146,17 @@ describe('sample app on the memory store', () => {
     );
     await http(app).put('/products/3').send({ colour: 'red' }).expect(400);
   });
+
+  it('caches the GET /price-list response with CacheInterceptor until a PUT evicts it', async () => {
+    const before = dbQueries(app);
+    const first = await http(app).get('/price-list').expect(200).expect('X-Cache', 'MISS');
+    const second = await http(app).get('/price-list').expect(200).expect('X-Cache', 'HIT');
+    expect(second.body).toEqual(first.body);
+    expect(dbQueries(app) - before).toBe(1);
+    await http(app).put('/products/4').send({ price: 7.25 }).expect(200);
+    const fresh = await http(app).get('/price-list').expect(200).expect('X-Cache', 'MISS');
+    expect(fresh.body).toContainEqual(expect.objectContaining({ id: 4, price: 7.25 }));
+  });
 });
 
 interface SharedBackend {
