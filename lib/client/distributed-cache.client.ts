@@ -3,6 +3,7 @@ import { CacheError } from '../errors.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type {
   CacheEntry,
+  CachePing,
   CacheStats,
   GetOptions,
   GetOrSetOptions,
@@ -14,6 +15,7 @@ import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
 import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
+import { Unopened, type ValueEnvelope } from '../serialization/value-envelope.js';
 import { DistributedLock } from '../resilience/distributed-lock.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { isExpired } from '../resilience/freshness.js';
@@ -85,6 +87,8 @@ export interface ClientSettings {
   loads?: LoadPolicy;
   /** Where loader failures (served stale instead, refreshes that failed) are logged. */
   loaderLog?: FailureLog;
+  /** Compression and encryption of the values sent to the store. */
+  envelope?: ValueEnvelope;
 }
 
 /**
@@ -131,6 +135,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   /** The cache's name, in events and metrics. */
   readonly name: string;
   private readonly untrack: () => void;
+  private readonly envelope?: ValueEnvelope;
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
@@ -145,9 +150,17 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     private readonly codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
-    { clone = true, tiers, loads, loaderLog, name = DEFAULT_CACHE_NAME }: ClientSettings = {},
+    {
+      clone = true,
+      tiers,
+      loads,
+      loaderLog,
+      name = DEFAULT_CACHE_NAME,
+      envelope,
+    }: ClientSettings = {},
   ) {
     super();
+    this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
     this.clone = clone;
     this.tiers = tiers;
@@ -235,7 +248,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return stored === undefined ? [] : [{ key, value: stored, ttlMs: keptMs }];
     });
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
-    const written = await this.store.setMany(encoded);
+    const envelope = this.envelope;
+    const sent = envelope
+      ? encoded.map((entry) => ({ ...entry, value: envelope.seal(entry.key, entry.value) }))
+      : encoded;
+    const written = await this.store.setMany(sent);
     if (written) this.counters.sets += encoded.length;
     if (this.tiers) {
       encoded.forEach(({ key, value, ttlMs }, i) =>
@@ -315,6 +332,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.untrack();
     this.store.close();
     await this.tiers?.close();
+  }
+
+  /** Every server of the store with its round trip; see `CacheClient.ping`. */
+  override ping(): Promise<CachePing> {
+    return this.store.ping();
   }
 
   stats(): CacheStats {
@@ -589,7 +611,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
     const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    return chain(this.store.set(key, stored, keptMs), (written) => {
+    const sent = this.envelope ? this.envelope.seal(key, stored) : stored;
+    return chain(this.store.set(key, sent, keptMs), (written) => {
       if (written) this.counters.sets++;
       if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
@@ -664,6 +687,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     allowStale = false,
   ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
+    if (this.envelope) {
+      const opened = this.envelope.open(key, stored);
+      if (opened instanceof Unopened) return this.unopened(key, opened);
+      stored = opened;
+    }
     if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token, allowStale);
     let decoded;
     try {
@@ -680,6 +708,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
   private fresh(found: Hit, allowStale: boolean): ReadResult {
+    if (found.stamp === undefined) return this.hit(found);
     const now = Date.now();
     if (!isExpired(found.stamp, now)) return this.hit(found);
     this.counters.misses++;
@@ -719,7 +748,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: ReadPolicy,
     allowStale = false,
   ): ReadResult {
-    const expired = isExpired(entry.stamp, Date.now());
+    const expired = entry.stamp !== undefined && isExpired(entry.stamp, Date.now());
     if (expired && !allowStale) return this.miss();
     let value;
     try {
@@ -734,6 +763,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     if (expired) return this.fresh(found, true);
     this.counters.l1Hits++;
     return this.hit(found);
+  }
+
+  /**
+   * An entry the envelope cannot open is a miss and is removed; sealed under a key no longer
+   * listed is expected after a rotation and not reported, anything else is.
+   */
+  private unopened(key: string, { reason }: Unopened): MaybePromise<ReadResult> {
+    if (reason === 'unknown key') return chain(this.store.delete(key), () => this.miss());
+    const error = new CacheError(
+      'E_CACHE_CORRUPTED_ENTRY',
+      `The entry of "${key}" cannot be opened (${reason}); it was removed. With encryption on, only entries this cache sealed are read.`,
+    );
+    return this.corrupt(key, error);
   }
 
   private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {

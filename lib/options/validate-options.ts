@@ -22,6 +22,7 @@ import { resolveMemcached } from './validate-memcached.js';
 import { resolveRedis } from './validate-redis.js';
 import { resolveCircuitBreaker } from './validate-resilience.js';
 import { resolveTiers } from './validate-tiers.js';
+import { resolveEnvelope } from './validate-envelope.js';
 import {
   DEFAULT_LOAD_POLICY,
   RESILIENCE_KEYS,
@@ -45,6 +46,8 @@ const TOP_KEYS = {
   clone: true,
   l1: true,
   bus: true,
+  compression: true,
+  encryption: true,
   isGlobal: true,
   ...RESILIENCE_KEYS,
 } satisfies Record<keyof CacheModuleOptions, true>;
@@ -82,6 +85,7 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
     clone: flag('clone', clone),
     tiers: resolveTiers(input, store.store),
     load: resolveLoadPolicy(input, DEFAULT_LOAD_POLICY, ''),
+    envelope: resolveEnvelope(input),
   };
 }
 

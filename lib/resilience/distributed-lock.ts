@@ -45,32 +45,24 @@ export class DistributedLock {
   }
 
   /**
-   * Reads `key` until `read` finds it, the lock is gone (its holder failed: the caller may try to
-   * take it), or `ms` pass; answers what the last read found. Wakes at once when the bus announces
-   * the key (the holder's write), otherwise polls: 5 ms, then twice as long each time up to 50 ms.
+   * Waits until the value of `key` is in the store (`'stored'`), the lock is gone without it
+   * (`'free'`: its holder failed, the caller may take it), or `ms` pass (`'late'`). One read of
+   * both keys per check, straight from the store (a poll is not a caller: it counts as no hit or
+   * miss). Wakes at once when the bus announces the key (the holder's write), otherwise polls:
+   * 5 ms, then twice as long each time up to 50 ms.
    */
-  async waitFor<T>(
-    key: string,
-    ms: number,
-    read: () => Promise<T>,
-    found: (result: T) => boolean,
-  ): Promise<T> {
+  async waitFor(key: string, ms: number): Promise<'stored' | 'free' | 'late'> {
     const deadline = Date.now() + ms;
     let pause = FIRST_POLL_MS;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) return read();
+      if (left <= 0) return 'late';
       await this.nextCheck(key, Math.min(pause, left));
-      const [result, held] = await Promise.all([read(), this.isHeld(key)]);
-      if (found(result) || !held) return result;
+      const found = await this.store.getMany([key, LOCK_KEY_PREFIX + key]);
+      if (found?.[0] !== undefined) return 'stored';
+      if (found && found[1] === undefined) return 'free';
       pause = Math.min(pause * 2, LONGEST_POLL_MS);
     }
-  }
-
-  /** Whether someone holds the lock of `key` now (a store that cannot say: assume so). */
-  private async isHeld(key: string): Promise<boolean> {
-    const holder = await this.store.getMany([LOCK_KEY_PREFIX + key]);
-    return holder === undefined || holder[0] !== undefined;
   }
 
   private nextCheck(key: string, ms: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { RedisSettings } from '../options/resolved-options.js';
-import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
 import {
   closeClient,
   createRedisConnection,
@@ -16,6 +16,7 @@ import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-inte
 import { explainRedisFailure } from './redis/redis-failures.js';
 import { refusedCommands } from './redis/permission-probe.js';
 import { groupKeys, keyHead, prefixPattern } from './redis/redis-keys.js';
+import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
 import calculateSlot from 'cluster-key-slot';
 
 /**
@@ -247,6 +248,13 @@ export class RedisStore implements CacheStore {
   explainFailure(error: unknown): Error | undefined {
     const own = explainRedisFailure(error, this.address);
     return own ?? (this.client.status !== 'ready' ? this.connectionRefusal : undefined);
+  }
+
+  /** For `ping()`: every master of a Cluster (as the slot map names them), else the one server. */
+  async nodes(): Promise<StoreNode[]> {
+    const client = this.live() ?? (await this.warmUp());
+    if (client.isCluster) return clusterMasterNodes(client as Cluster);
+    return [serverNode(client as Redis, this.address)];
   }
 
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */
