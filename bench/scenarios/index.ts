@@ -7,6 +7,7 @@ import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
 import { memcachedHit, redisHit } from './remote-hit.js';
 import { stampedeScenario } from './stampede.js';
+import { stampedeDistributed } from './stampede-distributed.js';
 import { twoTierHit } from './two-tier-hit.js';
 
 type Scenario = (context: BenchContext) => Promise<ScenarioResult>;
@@ -26,4 +27,5 @@ export const scenarios: [string, Scenario][] = [
   ['two-tier-hit', twoTierHit],
   ['invalidation-latency', invalidationLatency],
   ['l1-memory-bound', l1MemoryBound],
+  ['stampede-distributed', stampedeDistributed],
 ];
