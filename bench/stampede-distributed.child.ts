@@ -17,7 +17,12 @@ import {
  *   argv: <redis host> <redis port> <memcached servers, comma-separated> <namespace>
  */
 export type SubjectId =
-  'redis-local' | 'redis-distributed' | 'memcached-local' | 'memcached-distributed' | 'bentocache';
+  | 'redis-local'
+  | 'redis-distributed'
+  | 'redis-l1-distributed'
+  | 'memcached-local'
+  | 'memcached-distributed'
+  | 'bentocache';
 
 export type ToChild =
   | { type: 'clock' }
@@ -52,6 +57,10 @@ async function openSubjects() {
     { store: 'redis', redis: { url: `redis://${host}:${port}` }, keyPrefix: namespace },
     StampedeService,
   );
+  const tiered = await startResilientApp(
+    { store: 'redis', redis: { url: `redis://${host}:${port}` }, keyPrefix: namespace, l1: true },
+    StampedeService,
+  );
   const memcached = await startResilientApp(
     {
       store: 'memcached',
@@ -70,6 +79,7 @@ async function openSubjects() {
   const subjects: Record<string, Subject> = {
     ...oursSubjects(redis, 'redis'),
     ...oursSubjects(memcached, 'memcached'),
+    'redis-l1-distributed': oursSubjects(tiered, 'redis')['redis-distributed'],
     bentocache: {
       call: (key) => bento.getOrSet(namespace + key, bentoLoad),
       loads: () => bentoLoads,
@@ -78,10 +88,12 @@ async function openSubjects() {
   // Every connection opened before the first measured call.
   await Promise.all([
     redis.client.get('warm-up'),
+    tiered.client.get('warm-up'),
     memcached.client.get('warm-up'),
     bento.get('warm-up'),
   ]);
-  const close = () => Promise.all([redis.close(), memcached.close(), bento.close()]);
+  const close = () =>
+    Promise.all([redis.close(), tiered.close(), memcached.close(), bento.close()]);
   return { subjects, close };
 }
 

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
+import { hotKeyExpiry } from './hot-key-expiry.js';
 import { invalidationLatency } from './invalidation-latency.js';
 import { l1MemoryBound } from './l1-memory-bound.js';
 import { memoryBound } from './memory-bound.js';
@@ -28,4 +29,5 @@ export const scenarios: [string, Scenario][] = [
   ['invalidation-latency', invalidationLatency],
   ['l1-memory-bound', l1MemoryBound],
   ['stampede-distributed', stampedeDistributed],
+  ['hot-key-expiry', hotKeyExpiry],
 ];

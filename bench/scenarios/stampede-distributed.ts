@@ -36,6 +36,13 @@ const MEMCACHED_ONE = `@Cacheable (memcached pool of ${POOL_SIZE}), 1 process`;
 const BENTO_ONE = 'bentocache getOrSet (redis L2), 1 process';
 const ROWS: Row[] = [
   row("@Cacheable (redis, lock: 'distributed')", 'ours', 'redis-distributed', 4, REDIS_ONE),
+  row(
+    "@Cacheable (redis, l1: true, lock: 'distributed')",
+    'ours',
+    'redis-l1-distributed',
+    4,
+    REDIS_ONE,
+  ),
   row("@Cacheable (redis, lock: 'local')", 'ours', 'redis-local', 4, REDIS_ONE),
   row(REDIS_ONE, 'ours', 'redis-local', 1, REDIS_ONE),
   row(
@@ -176,7 +183,9 @@ function summarize(target: Row, runs: Run[], baselineRuns: Run[]): ContenderResu
 }
 
 function targetsOf(contenders: ContenderResult[]): TargetResult[] {
-  const locked = contenders.filter((contender) => contender.name.includes("'distributed'"));
+  const locked = contenders.filter(
+    (contender) => contender.name.includes("'distributed'") && !contender.name.includes('l1'),
+  );
   return locked.flatMap((contender) => {
     const { loaderCallsMin, loaderCallsMax, totalMs } = contender.metrics ?? {};
     const baseline = ROWS.find((candidate) => candidate.name === contender.name)?.baseline;

@@ -1,0 +1,181 @@
+import {
+  HotKeyService,
+  LOADER_MS,
+  startResilientApp,
+  type LoadSpan,
+  type ResilientApp,
+} from '../contenders/resilient-services.js';
+import type { BenchContext } from '../harness/context.js';
+import { median, percentile, round } from '../harness/stats.js';
+import type { ContenderResult, ScenarioResult, TargetResult } from '../harness/types.js';
+
+const IN_FLIGHT = 100;
+/**
+ * A caller that started during a load and answered after that load ended, this much later or
+ * more, waited for it: a hit that happens to be in flight when a background refresh ends is far
+ * shorter than this.
+ */
+const WAITED_MS = 10;
+
+type Method = 'plain' | 'ahead' | 'xfetch' | 'none';
+
+interface Configuration {
+  method: Method;
+  name: string;
+  /** Its share of the scenario's time. */
+  weight: number;
+}
+
+const PLAIN = '@Cacheable (redis, ttl 300 s): plain hit';
+const CONFIGURATIONS: Configuration[] = [
+  { method: 'plain', name: PLAIN, weight: 5 },
+  { method: 'ahead', name: '@Cacheable (redis, ttl 1 s, refreshAhead: 0.8)', weight: 20 },
+  { method: 'xfetch', name: '@Cacheable (redis, ttl 1 s, refreshAhead: true)', weight: 20 },
+  { method: 'none', name: '@Cacheable (redis, ttl 1 s), no refreshAhead', weight: 10 },
+];
+
+interface Segment {
+  calls: number;
+  seconds: number;
+  latencies: Float64Array;
+  maxMs: number;
+  waited: number;
+  loads: number;
+  missLoads: number;
+  refreshes: number;
+}
+
+/** `IN_FLIGHT` callers in a loop on one method for `ms`; each call's start and end. */
+async function hammer(call: () => Promise<unknown>, ms: number) {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const deadline = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      await call();
+      starts.push(start);
+      ends.push(performance.now());
+    }
+  };
+  const began = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { starts, ends, seconds: (performance.now() - began) / 1000 };
+}
+
+/** Calls that started during a load and answered at least `WAITED_MS` after they started, after it ended. */
+function waitedForLoads(starts: number[], ends: number[], spans: readonly LoadSpan[]): number {
+  let waited = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const span = spans.find((load) => load.start <= starts[i] && starts[i] < load.end);
+    if (span && ends[i] >= span.end && ends[i] - starts[i] >= WAITED_MS) waited++;
+  }
+  return waited;
+}
+
+async function measureSegment(
+  app: ResilientApp<HotKeyService>,
+  method: Method,
+  ms: number,
+): Promise<Segment> {
+  const { service, client } = app;
+  await service[method](); // the first fill (or the hit of an entry filled earlier)
+  const spans = service.spans[method];
+  const spansBefore = spans.length;
+  const before = client.stats();
+  const { starts, ends, seconds } = await hammer(() => service[method](), ms);
+  const after = client.stats();
+  const latencies = Float64Array.from(ends, (end, i) => end - starts[i]);
+  return {
+    calls: latencies.length,
+    seconds,
+    latencies,
+    maxMs: latencies.reduce((max, ms) => Math.max(max, ms), 0),
+    waited: waitedForLoads(starts, ends, spans.slice(spansBefore)),
+    loads: spans.length - spansBefore,
+    missLoads: after.misses - before.misses,
+    refreshes: after.refreshes - before.refreshes,
+  };
+}
+
+function summarize(configuration: Configuration, segments: Segment[], plain: Segment[]) {
+  const sum = (field: 'calls' | 'waited' | 'loads' | 'missLoads' | 'refreshes') =>
+    segments.reduce((total, segment) => total + segment[field], 0);
+  const seconds = segments.reduce((total, segment) => total + segment.seconds, 0);
+  const p99s = segments.map((segment) => percentile(segment.latencies, 99));
+  return {
+    name: configuration.name,
+    kind: 'ours',
+    opsPerSec: Math.round(sum('calls') / seconds),
+    p50Ms: round(median(segments.map((segment) => percentile(segment.latencies, 50)))),
+    p99Ms: round(median(p99s)),
+    ratio: round(median(p99s.map((p99, i) => p99 / percentile(plain[i].latencies, 99))), 3),
+    metrics: {
+      seconds: round(seconds, 3),
+      maxMs: round(Math.max(...segments.map((segment) => segment.maxMs))),
+      waitedForLoader: sum('waited'),
+      loads: sum('loads'),
+      loadsOnMiss: sum('missLoads'),
+      refreshes: sum('refreshes'),
+    },
+  } satisfies ContenderResult;
+}
+
+function targetsOf(contenders: ReturnType<typeof summarize>[]): TargetResult[] {
+  return contenders
+    .filter((contender) => contender.name.includes('refreshAhead:'))
+    .flatMap((contender) => [
+      {
+        text: `${contender.name}: p99 ≤ 2× the plain hit's p99 (p99 ${contender.p99Ms} ms)`,
+        met: contender.ratio <= 2,
+        value: contender.ratio,
+      },
+      {
+        text: `${contender.name}: no caller waited for the loader after the first fill`,
+        met: contender.metrics.waitedForLoader === 0,
+        value: contender.metrics.waitedForLoader,
+      },
+    ]);
+}
+
+/**
+ * `hot-key-expiry`: 100 callers in flight on one hot key through `@Cacheable` on Redis, 50 ms
+ * loader, 1 s TTL with and without `refreshAhead`, beside a plain hit (a 300 s TTL). Each round
+ * runs every configuration in turn; a configuration's p99 is divided by the plain hit's of the
+ * same round.
+ */
+export async function hotKeyExpiry(context: BenchContext): Promise<ScenarioResult> {
+  const app = context.own(
+    await startResilientApp(
+      { ...context.redisOptions(), keyPrefix: `hot:${process.pid}:` },
+      HotKeyService,
+    ),
+  );
+  const { quick } = context.settings;
+  const rounds = quick ? 2 : 4;
+  const msPerWeight = quick ? 250 : 1000;
+  const segments = new Map<Method, Segment[]>(CONFIGURATIONS.map(({ method }) => [method, []]));
+  for (const { method } of CONFIGURATIONS) await measureSegment(app, method, 200); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const { method, weight } of CONFIGURATIONS) {
+      const ms = (weight * msPerWeight) / rounds;
+      segments.get(method)?.push(await measureSegment(app, method, ms));
+    }
+  }
+  const plain = segments.get('plain') ?? [];
+  const contenders = CONFIGURATIONS.map((configuration) =>
+    summarize(configuration, segments.get(configuration.method) ?? [], plain),
+  );
+  return {
+    id: 'hot-key-expiry',
+    title: `Hot key expiring under load: ${IN_FLIGHT} callers in flight, 1 s TTL, ${LOADER_MS} ms loader`,
+    baseline: `${PLAIN} (p99 ÷ its p99)`,
+    method: [
+      `${IN_FLIGHT} callers in a loop on one key through a decorated method on Redis; ${rounds} rounds, each running the configurations in turn (${CONFIGURATIONS.map((c) => `${round((c.weight * msPerWeight) / rounds / 1000, 3)} s`).join(', ')}), each segment after one unmeasured call (the first fill).`,
+      "p50/p99: medians over the rounds; ratio: median per round of this p99 ÷ the plain hit's p99 in that round; maxMs: the slowest call of all rounds.",
+      `waitedForLoader: calls that started while a load ran and answered after it ended, ${WAITED_MS} ms or more after they started; loadsOnMiss: loads a miss started (stats misses); refreshes: background refreshes (stats refreshes).`,
+    ].join(' '),
+    contenders,
+    targets: targetsOf(contenders),
+  };
+}
