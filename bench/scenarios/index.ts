@@ -7,6 +7,7 @@ import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
 import { memcachedHit, redisHit } from './remote-hit.js';
+import { sourceDown } from './source-down.js';
 import { stampedeScenario } from './stampede.js';
 import { stampedeDistributed } from './stampede-distributed.js';
 import { twoTierHit } from './two-tier-hit.js';
@@ -30,4 +31,5 @@ export const scenarios: [string, Scenario][] = [
   ['l1-memory-bound', l1MemoryBound],
   ['stampede-distributed', stampedeDistributed],
   ['hot-key-expiry', hotKeyExpiry],
+  ['source-down', sourceDown],
 ];
