@@ -7,6 +7,7 @@ import {
   type ResilientApp,
 } from '../contenders/resilient-services.js';
 import type { BenchContext } from '../harness/context.js';
+import { collectGarbage, LatencyLog } from '../harness/latency-log.js';
 import { median, percentile, round } from '../harness/stats.js';
 import type { ContenderResult, ScenarioResult, TargetResult } from '../harness/types.js';
 
@@ -30,10 +31,10 @@ interface Configuration {
 
 const PLAIN = '@Cacheable (redis, ttl 300 s): plain hit';
 const CONFIGURATIONS: Configuration[] = [
-  { method: 'plain', name: PLAIN, weight: 5 },
+  { method: 'plain', name: PLAIN, weight: 4 },
   { method: 'ahead', name: '@Cacheable (redis, ttl 1 s, refreshAhead: 0.8)', weight: 20 },
   { method: 'xfetch', name: '@Cacheable (redis, ttl 1 s, refreshAhead: true)', weight: 20 },
-  { method: 'none', name: '@Cacheable (redis, ttl 1 s), no refreshAhead', weight: 10 },
+  { method: 'none', name: '@Cacheable (redis, ttl 1 s), no refreshAhead', weight: 8 },
 ];
 
 interface Segment {
@@ -47,32 +48,40 @@ interface Segment {
   refreshes: number;
 }
 
-/** `IN_FLIGHT` callers in a loop on one method for `ms`; each call's start and end. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** A call that took `WAITED_MS` or more: when it started and ended. */
+interface SlowCall {
+  start: number;
+  end: number;
+}
+
+/** `IN_FLIGHT` callers in a loop on one method for `ms`: every latency, and the slow calls. */
 async function hammer(call: () => Promise<unknown>, ms: number) {
-  const starts: number[] = [];
-  const ends: number[] = [];
+  const latencies = new LatencyLog();
+  const slow: SlowCall[] = [];
   const deadline = performance.now() + ms;
   const worker = async () => {
     while (performance.now() < deadline) {
       const start = performance.now();
       await call();
-      starts.push(start);
-      ends.push(performance.now());
+      const end = performance.now();
+      latencies.add(end - start);
+      if (end - start >= WAITED_MS) slow.push({ start, end });
     }
   };
   const began = performance.now();
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return { starts, ends, seconds: (performance.now() - began) / 1000 };
+  return { latencies, slow, seconds: (performance.now() - began) / 1000 };
 }
 
-/** Calls in flight, for at least `WAITED_MS`, when a load ended. */
-function waitedForLoads(starts: number[], ends: number[], spans: readonly LoadSpan[]): number {
-  let waited = 0;
-  for (let i = 0; i < starts.length; i++) {
-    if (ends[i] - starts[i] < WAITED_MS) continue;
-    if (spans.some((load) => starts[i] < load.end && load.end <= ends[i])) waited++;
-  }
-  return waited;
+/** Slow calls in flight when a load ended. */
+function waitedForLoads(slow: readonly SlowCall[], spans: readonly LoadSpan[]): number {
+  return slow.filter((call) => spans.some((load) => call.start < load.end && load.end <= call.end))
+    .length;
 }
 
 async function measureSegment(
@@ -84,17 +93,17 @@ async function measureSegment(
   await service[method](); // the first fill (or the hit of an entry filled earlier)
   const spans = service.spans[method];
   const spansBefore = spans.length;
+  collectGarbage();
   const before = client.stats();
-  const { starts, ends, seconds } = await hammer(() => service[method](), ms);
+  const { latencies, slow, seconds } = await hammer(() => service[method](), ms);
   await sleep(2 * LOADER_MS); // a refresh started near the end is counted with its span
   const after = client.stats();
-  const latencies = Float64Array.from(ends, (end, i) => end - starts[i]);
   return {
     calls: latencies.length,
     seconds,
-    latencies,
-    maxMs: latencies.reduce((max, ms) => Math.max(max, ms), 0),
-    waited: waitedForLoads(starts, ends, spans.slice(spansBefore)),
+    latencies: latencies.all(),
+    maxMs: latencies.max(),
+    waited: waitedForLoads(slow, spans.slice(spansBefore)),
     loads: spans.length - spansBefore,
     missLoads: after.misses - before.misses,
     refreshes: after.refreshes - before.refreshes,
@@ -161,7 +170,7 @@ export async function hotKeyExpiry(context: BenchContext): Promise<ScenarioResul
   const segments = new Map<Method, Segment[]>(CONFIGURATIONS.map(({ method }) => [method, []]));
   for (const { method } of CONFIGURATIONS) await measureSegment(app, method, 200); // warm-up
   for (let r = 0; r < rounds; r++) {
-    for (const { method, weight } of CONFIGURATIONS) {
+    for (const { method, weight } of rotate(CONFIGURATIONS, r)) {
       const ms = (weight * msPerWeight) / rounds;
       segments.get(method)?.push(await measureSegment(app, method, ms));
     }
@@ -175,7 +184,7 @@ export async function hotKeyExpiry(context: BenchContext): Promise<ScenarioResul
     title: `Hot key expiring under load: ${IN_FLIGHT} callers in flight, 1 s TTL, ${LOADER_MS} ms loader`,
     baseline: `${PLAIN} (p99 ÷ its p99)`,
     method: [
-      `${IN_FLIGHT} callers in a loop on one key through a decorated method on Redis; ${rounds} rounds, each running the configurations in turn (${CONFIGURATIONS.map((c) => `${round((c.weight * msPerWeight) / rounds / 1000, 3)} s`).join(', ')}), each segment after one unmeasured call (the first fill).`,
+      `${IN_FLIGHT} callers in a loop on one key through a decorated method on Redis; ${rounds} rounds, each running the configurations in turn, the order rotated each round (${CONFIGURATIONS.map((c) => `${round((c.weight * msPerWeight) / rounds / 1000, 3)} s`).join(', ')}), each segment after one unmeasured call (the first fill).`,
       "p50/p99: medians over the rounds; ratio: median per round of this p99 ÷ the plain hit's p99 in that round; maxMs: the slowest call of all rounds.",
       `waitedForLoader: calls in flight when a load ended that had been waiting ${WAITED_MS} ms or more; loadsOnMiss: loads a miss started (stats misses); refreshes: background refreshes (stats refreshes).`,
     ].join(' '),

@@ -6,6 +6,7 @@ import {
   type ResilientApp,
 } from '../contenders/resilient-services.js';
 import type { BenchContext } from '../harness/context.js';
+import { collectGarbage, LatencyLog } from '../harness/latency-log.js';
 import { percentile, round } from '../harness/stats.js';
 import type { ContenderResult, ScenarioResult, TargetResult } from '../harness/types.js';
 
@@ -13,6 +14,8 @@ const IN_FLIGHT = 100;
 const KEYS = 10;
 const GRACE_RETRY_MS = 1000;
 const TTL_MS = 1000;
+/** A call this slow waited for a loader call (a hit takes a few ms at most). */
+const SLOW_MS = 20;
 
 type Method = 'withGrace' | 'withoutGrace';
 
@@ -61,7 +64,7 @@ async function hammer(
   deadline: number,
   expiry: number,
 ) {
-  const latencies: number[] = [];
+  const latencies = new LatencyLog();
   const counts = { stale: 0, errors: 0, callsAfterExpiry: 0, errorsAfterExpiry: 0 };
   let next = 0;
   const worker = async () => {
@@ -77,7 +80,7 @@ async function hammer(
         counts.errors++;
         if (expired) counts.errorsAfterExpiry++;
       }
-      latencies.push(performance.now() - start);
+      latencies.add(performance.now() - start);
     }
   };
   const began = performance.now();
@@ -97,6 +100,7 @@ async function outage(
   const expiry = performance.now() + TTL_MS; // every entry's TTL over by then
   service.down = true;
   const downSince = performance.now();
+  collectGarbage();
   const staleBefore = client.stats().staleHits;
   const { latencies, seconds, ...counts } = await hammer(service, method, downSince + ms, expiry);
   const loaderCalls = Array.from({ length: KEYS }, (_, id) =>
@@ -106,7 +110,7 @@ async function outage(
     calls: latencies.length,
     ...counts,
     seconds,
-    latencies: Float64Array.from(latencies),
+    latencies: latencies.all(),
     staleHits: client.stats().staleHits - staleBefore,
     loaderCalls,
   };
@@ -142,6 +146,7 @@ function summarize(configuration: Configuration, run: Outage) {
       errorRateAfterExpiry: round(run.errorsAfterExpiry / run.callsAfterExpiry, 4),
       staleHits: run.staleHits,
       maxMs: round(percentile(run.latencies, 100)),
+      slowCalls: run.latencies.filter((ms) => ms >= SLOW_MS).length,
       loaderCalls: perKey.reduce((total, count) => total + count, 0),
       loaderCallsPerKeyMax: Math.max(...perKey),
       shortestRetryGapMs: shortestGapMs(run.loaderCalls),
@@ -191,7 +196,7 @@ export async function sourceDown(context: BenchContext): Promise<ScenarioResult>
     baseline: 'all calls (share answered)',
     method: [
       `${IN_FLIGHT} callers in a loop over ${KEYS} keys through a decorated method on Redis, one process; every key filled, then the loader fails for ${periods[0] / 1000} s with grace, ${periods[1] / 1000} s without.`,
-      'answeredStale: calls that returned the value loaded before the source went down; ratio: share of calls answered (not rejected); errorRateAfterExpiry: among the calls begun once every entry had passed its 1 s TTL; loader calls counted per key from the moment the source went down; shortestRetryGapMs: the shortest time between two loader calls of one key.',
+      `answeredStale: calls that returned the value loaded before the source went down; ratio: share of calls answered (not rejected); errorRateAfterExpiry: among the calls begun once every entry had passed its 1 s TTL; loader calls counted per key from the moment the source went down; shortestRetryGapMs: the shortest time between two loader calls of one key; slowCalls: calls of ${SLOW_MS} ms or more (waiting for a loader call).`,
     ].join(' '),
     contenders,
     targets: targetsOf(contenders[0], periods[0]),
