@@ -11,6 +11,8 @@ export const LOADER_MS = 50;
 export interface LoadSpan {
   start: number;
   end: number;
+  /** A miss started it (not a refresh ahead of expiry): callers were held up by it. */
+  onMiss: boolean;
 }
 
 /** The stampede's slow loader, with and without the distributed lock. */
@@ -39,6 +41,9 @@ export class StampedeService {
 @Injectable()
 export class HotKeyService {
   readonly spans: Record<string, LoadSpan[]> = { plain: [], ahead: [], xfetch: [], none: [] };
+  private missesSeen = 0;
+
+  constructor(private readonly cache: CacheClient) {}
 
   /** A plain hit: the entry outlives the run. */
   @Cacheable({ key: 'hot:plain', ttl: 300 })
@@ -61,10 +66,14 @@ export class HotKeyService {
     return this.load('none');
   }
 
+  /** A miss is counted before its load starts; a refresh ahead counts none. */
   private async load(name: string): Promise<Profile> {
     const start = performance.now();
+    const { misses } = this.cache.stats();
+    const onMiss = misses > this.missesSeen;
+    this.missesSeen = misses;
     await sleep(LOADER_MS);
-    this.spans[name].push({ start, end: performance.now() });
+    this.spans[name].push({ start, end: performance.now(), onMiss });
     return makeProfile(1);
   }
 }
