@@ -27,6 +27,15 @@ export class LatencyLog {
   max(): number {
     return this.all().reduce((max, ms) => Math.max(max, ms), 0);
   }
+
+  /** The `p`-th percentiles (0–100, nearest rank), sorting the log in place once. */
+  percentiles(...ps: number[]): number[] {
+    const sorted = this.all().sort();
+    return ps.map((p) => {
+      const rank = Math.ceil((p / 100) * sorted.length) - 1;
+      return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+    });
+  }
 }
 
 /** Forces a collection where `--expose-gc` allows it (`npm run bench` does). */

@@ -8,7 +8,7 @@ import {
 } from '../contenders/resilient-services.js';
 import type { BenchContext } from '../harness/context.js';
 import { collectGarbage, LatencyLog } from '../harness/latency-log.js';
-import { median, percentile, round } from '../harness/stats.js';
+import { median, round } from '../harness/stats.js';
 import type { ContenderResult, ScenarioResult, TargetResult } from '../harness/types.js';
 
 const IN_FLIGHT = 100;
@@ -53,7 +53,8 @@ const CONFIGURATIONS: Configuration[] = [
 interface Segment {
   calls: number;
   seconds: number;
-  latencies: Float64Array;
+  p50Ms: number;
+  p99Ms: number;
   maxMs: number;
   waited: number;
   loads: number;
@@ -91,6 +92,11 @@ async function hammer(call: () => Promise<unknown>, ms: number) {
   return { latencies, slow, seconds: (performance.now() - began) / 1000 };
 }
 
+function percentiles(latencies: LatencyLog) {
+  const [p50Ms, p99Ms, maxMs] = latencies.percentiles(50, 99, 100);
+  return { p50Ms, p99Ms, maxMs };
+}
+
 /** Slow calls in flight when a load started by a miss ended. */
 function waitedForLoads(slow: readonly SlowCall[], spans: readonly LoadSpan[]): number {
   const onMiss = spans.filter((load) => load.onMiss);
@@ -115,8 +121,7 @@ async function measureSegment(
   return {
     calls: latencies.length,
     seconds,
-    latencies: latencies.all(),
-    maxMs: latencies.max(),
+    ...percentiles(latencies),
     waited: waitedForLoads(slow, spans.slice(spansBefore)),
     loads: spans.length - spansBefore,
     missLoads: after.misses - before.misses,
@@ -128,14 +133,14 @@ function summarize(configuration: Configuration, segments: Segment[], plain: Seg
   const sum = (field: 'calls' | 'waited' | 'loads' | 'missLoads' | 'refreshes') =>
     segments.reduce((total, segment) => total + segment[field], 0);
   const seconds = segments.reduce((total, segment) => total + segment.seconds, 0);
-  const p99s = segments.map((segment) => percentile(segment.latencies, 99));
+  const p99s = segments.map((segment) => segment.p99Ms);
   return {
     name: configuration.name,
     kind: 'ours',
     opsPerSec: Math.round(sum('calls') / seconds),
-    p50Ms: round(median(segments.map((segment) => percentile(segment.latencies, 50)))),
+    p50Ms: round(median(segments.map((segment) => segment.p50Ms))),
     p99Ms: round(median(p99s)),
-    ratio: round(median(p99s.map((p99, i) => p99 / percentile(plain[i].latencies, 99))), 3),
+    ratio: round(median(p99s.map((p99, i) => p99 / plain[i].p99Ms)), 3),
     metrics: {
       seconds: round(seconds, 3),
       maxMs: round(Math.max(...segments.map((segment) => segment.maxMs))),

@@ -7,7 +7,7 @@ import {
 } from '../contenders/resilient-services.js';
 import type { BenchContext } from '../harness/context.js';
 import { collectGarbage, LatencyLog } from '../harness/latency-log.js';
-import { percentile, round } from '../harness/stats.js';
+import { round } from '../harness/stats.js';
 import type { ContenderResult, ScenarioResult, TargetResult } from '../harness/types.js';
 
 const IN_FLIGHT = 100;
@@ -51,7 +51,11 @@ interface Outage {
   callsAfterExpiry: number;
   errorsAfterExpiry: number;
   seconds: number;
-  latencies: Float64Array;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Calls of `SLOW_MS` or more. */
+  slowCalls: number;
   staleHits: number;
   /** Loader calls during the outage, per key: when each started. */
   loaderCalls: number[][];
@@ -88,6 +92,11 @@ async function hammer(
   return { latencies, ...counts, seconds: (performance.now() - began) / 1000 };
 }
 
+function percentiles(latencies: LatencyLog) {
+  const [p50Ms, p99Ms, maxMs] = latencies.percentiles(50, 99, 100);
+  return { p50Ms, p99Ms, maxMs };
+}
+
 /** Every key filled while the source answers, then the source down for `ms` under load. */
 async function outage(
   app: ResilientApp<SourceDownService>,
@@ -110,7 +119,8 @@ async function outage(
     calls: latencies.length,
     ...counts,
     seconds,
-    latencies: latencies.all(),
+    slowCalls: latencies.all().filter((latency) => latency >= SLOW_MS).length,
+    ...percentiles(latencies),
     staleHits: client.stats().staleHits - staleBefore,
     loaderCalls,
   };
@@ -133,8 +143,8 @@ function summarize(configuration: Configuration, run: Outage) {
     name: configuration.name,
     kind: 'ours',
     opsPerSec: Math.round(run.calls / run.seconds),
-    p50Ms: round(percentile(run.latencies, 50)),
-    p99Ms: round(percentile(run.latencies, 99)),
+    p50Ms: round(run.p50Ms),
+    p99Ms: round(run.p99Ms),
     ratio: round(answered / run.calls, 4),
     metrics: {
       seconds: round(run.seconds, 3),
@@ -145,8 +155,8 @@ function summarize(configuration: Configuration, run: Outage) {
       callsAfterExpiry: run.callsAfterExpiry,
       errorRateAfterExpiry: round(run.errorsAfterExpiry / run.callsAfterExpiry, 4),
       staleHits: run.staleHits,
-      maxMs: round(percentile(run.latencies, 100)),
-      slowCalls: run.latencies.filter((ms) => ms >= SLOW_MS).length,
+      maxMs: round(run.maxMs),
+      slowCalls: run.slowCalls,
       loaderCalls: perKey.reduce((total, count) => total + count, 0),
       loaderCallsPerKeyMax: Math.max(...perKey),
       shortestRetryGapMs: shortestGapMs(run.loaderCalls),
