@@ -184,7 +184,7 @@ function summarize(name: string, segments: Segment[], ratios?: number[]) {
     metrics: {
       seconds: round(seconds, 3),
       maxMs: round(Math.max(...segments.map((segment) => segment.maxMs))),
-      ratioByRound: ratios?.map((ratio) => round(ratio, 3)).join(' ') ?? null,
+      ...(ratios && { ratioByRound: ratios.map((ratio) => round(ratio, 3)).join(' ') }),
       waitedForLoader: sum('waited'),
       loads: sum('loads'),
       loadsPerSecond: round(sum('loads') / seconds, 3),
