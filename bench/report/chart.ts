@@ -5,7 +5,13 @@ const LABEL_WIDTH = 330;
 const BAR_AREA = 470;
 const ROW = 18;
 /** Scenarios whose ops/s column is not what they measure: no panel. */
-const NOT_THROUGHPUT = new Set(['memory-bound', 'invalidation-latency', 'l1-memory-bound']);
+const NOT_THROUGHPUT = new Set([
+  'memory-bound',
+  'invalidation-latency',
+  'l1-memory-bound',
+  'hot-key-expiry',
+  'source-down',
+]);
 const COLORS = {
   ours: '#d9480f',
   peer: '#4263eb',
