@@ -131,7 +131,11 @@ export class GuardedLoads {
     }
   }
 
-  /** Loads and stores, then releases `lease` (if any) once the value is in the store. */
+  /**
+   * Loads and stores, then releases `lease` (if any) once the value is in the store. Holding a
+   * lease, it reads the store once more first: a holder may have written and released between
+   * this process's miss and its lock (not for a refresh ahead, which replaces a value on purpose).
+   */
   private async loadHolding(
     key: string,
     load: () => MaybePromise<unknown>,
@@ -140,6 +144,10 @@ export class GuardedLoads {
     lease?: Lease,
   ): Promise<Outcome> {
     try {
+      if (lease && !keepL1Copy && (await this.lock!.stored(key))) {
+        const found = await this.host.lookup(key, policy);
+        if (found.hit) return found;
+      }
       return await this.host.loadAndStore(key, load, policy, keepL1Copy);
     } finally {
       if (lease) void this.lock!.release(lease);
