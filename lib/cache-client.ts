@@ -1,5 +1,7 @@
+import { pingNodes, PROBE_KEY } from './client/node-ping.js';
 import type {
   CacheEntry,
+  CachePing,
   CacheStats,
   GetOptions,
   GetOrSetOptions,
@@ -48,4 +50,20 @@ export abstract class CacheClient {
   /** Removes every entry under this client's `keyPrefix`, never anything else on the server. */
   abstract clear(): Promise<boolean>;
   abstract stats(): CacheStats;
+
+  /**
+   * Each server of the cache with its round trip (every Redis Cluster master, every Memcached
+   * pool server), each held to `commandTimeout`; `ok` when all answered. A server whose circuit
+   * is open is reported down at once (`circuit open`). Never rejects.
+   *
+   * This default, for a client put in place of the module's (a test double), reports one node,
+   * `cache`, up when a `get` answers within a second.
+   */
+  ping(): Promise<CachePing> {
+    return pingNodes([{ address: 'cache', ping: () => this.get(PROBE_KEY) }], {
+      timeoutMs: DEFAULT_PING_TIMEOUT_MS,
+    });
+  }
 }
+
+const DEFAULT_PING_TIMEOUT_MS = 1000;

@@ -33,3 +33,8 @@ export function getCacheStoreToken(name?: string): symbol | string {
 
 /** Injection token of the store driver (`CacheStore`) a module instance uses. */
 export const CACHE_STORE = Symbol('nestjs-distributed-cache:store');
+
+/** Metadata keys of `@CacheKey`, `@CacheTTL` and `@CacheVary`, read by `CacheInterceptor`. */
+export const CACHE_KEY_METADATA = 'nestjs-distributed-cache:cache-key';
+export const CACHE_TTL_METADATA = 'nestjs-distributed-cache:cache-ttl';
+export const CACHE_VARY_METADATA = 'nestjs-distributed-cache:cache-vary';

@@ -17,6 +17,7 @@ import { CACHE_DEFAULTS } from './options/cache-defaults.js';
 import { busChannel, InvalidationBus } from './tiers/invalidation-bus.js';
 import { LocalTier } from './tiers/local-tier.js';
 import { TwoTiers } from './tiers/two-tiers.js';
+import { ValueEnvelope } from './serialization/value-envelope.js';
 
 /** Validated options of one module instance. */
 export const RESOLVED_OPTIONS = Symbol('nestjs-distributed-cache:resolved-options');
@@ -120,6 +121,7 @@ function createClient(
     clone: options.clone,
     tiers,
     loads: options.load,
+    envelope: options.envelope && new ValueEnvelope(options.envelope),
     loaderLog: new FailureLog(new Logger('CacheClient')),
   });
 }

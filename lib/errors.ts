@@ -6,7 +6,10 @@ export type CacheErrorCode =
   | 'E_CACHE_CORRUPTED_ENTRY'
   | 'E_CACHE_TIMEOUT'
   | 'E_CACHE_LOADER_TIMEOUT'
-  | 'E_CACHE_INVALID_KEY';
+  | 'E_CACHE_INVALID_KEY'
+  | 'E_CACHE_AUTH'
+  | 'E_CACHE_NO_PERMISSION'
+  | 'E_CACHE_TLS';
 
 /** Every error this package raises or logs; `code` is stable, `cause` holds the underlying error. */
 export class CacheError extends Error {
@@ -113,5 +116,42 @@ export class CacheLoaderTimeoutError extends CacheError {
       'E_CACHE_LOADER_TIMEOUT',
       `The loader of "${key}" did not answer within ${timeoutMs} ms (hardTimeout); it goes on in the background and fills the cache if it succeeds. Raise hardTimeout, or give grace so that a stale value can be served instead.`,
     );
+  }
+}
+
+/**
+ * A cache server refused this client in a way only a change of configuration fixes: the message
+ * names the server, what went wrong and what to change; `cause` is the driver's error.
+ */
+export abstract class CacheServerRefusedError extends CacheError {
+  constructor(
+    code: CacheErrorCode,
+    readonly store: string,
+    readonly address: string,
+    message: string,
+    cause: unknown,
+  ) {
+    super(code, message, { cause });
+  }
+}
+
+/** The server refused the credentials (Redis `AUTH`, Memcached SASL), or wants some. */
+export class CacheAuthError extends CacheServerRefusedError {
+  constructor(store: string, address: string, message: string, cause: unknown) {
+    super('E_CACHE_AUTH', store, address, message, cause);
+  }
+}
+
+/** The Redis ACL user may not run a command, or touch a key or channel, the cache needs. */
+export class CachePermissionError extends CacheServerRefusedError {
+  constructor(store: string, address: string, message: string, cause: unknown) {
+    super('E_CACHE_NO_PERMISSION', store, address, message, cause);
+  }
+}
+
+/** The TLS handshake with the server failed (certificate, CA, name, protocol). */
+export class CacheTlsError extends CacheServerRefusedError {
+  constructor(store: string, address: string, message: string, cause: unknown) {
+    super('E_CACHE_TLS', store, address, message, cause);
   }
 }

@@ -11,6 +11,9 @@ export {
   CACHE_CONFIG_METADATA,
   CACHE_EVICT_METADATA,
   CACHE_PUT_METADATA,
+  CACHE_KEY_METADATA,
+  CACHE_TTL_METADATA,
+  CACHE_VARY_METADATA,
   DEFAULT_CACHE_NAME,
   getCacheStoreToken,
   getCacheToken,
@@ -20,11 +23,16 @@ export { CacheEvict } from './decorators/cache-evict.decorator.js';
 export { CachePut } from './decorators/cache-put.decorator.js';
 export { CacheConfig } from './decorators/cache-config.decorator.js';
 export { InjectCache } from './decorators/inject-cache.decorator.js';
+export { CacheKey } from './decorators/cache-key.decorator.js';
+export { CacheTTL } from './decorators/cache-ttl.decorator.js';
+export { CacheVary } from './decorators/cache-vary.decorator.js';
+export { CacheInterceptor } from './http/cache.interceptor.js';
 export * from './errors.js';
 export type * from './interfaces/cache-client.interface.js';
 export type * from './interfaces/cache-decorator-options.interface.js';
 export type * from './interfaces/cache-module-options.interface.js';
-export type { CacheStore, StoreEntry } from './stores/cache-store.interface.js';
+export type * from './interfaces/http-cache.interface.js';
+export type { CacheStore, StoreEntry, StoreNode } from './stores/cache-store.interface.js';
 export { MemoryStore } from './stores/memory.store.js';
 export { RedisStore, type RedisStoreOptions } from './stores/redis.store.js';
 export { MemcachedStore, type MemcachedStoreOptions } from './stores/memcached.store.js';

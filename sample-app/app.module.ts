@@ -3,7 +3,10 @@ import { CacheModule } from 'nestjs-distributed-cache';
 import { APP_CONFIG, type AppConfig } from './app-config.js';
 import { AppConfigModule } from './app-config.module.js';
 import { CacheStatsController } from './cache-stats/cache-stats.controller.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { ProductsModule } from './products/products.module.js';
+import { CacheOutcomesListener } from './request-context/cache-outcomes.listener.js';
 import { RequestContextMiddleware } from './request-context/request-context.middleware.js';
 
 @Module({
@@ -16,8 +19,11 @@ import { RequestContextMiddleware } from './request-context/request-context.midd
       isGlobal: true,
     }),
     ProductsModule,
+    HealthModule,
+    MetricsModule,
   ],
   controllers: [CacheStatsController],
+  providers: [CacheOutcomesListener],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure redis-server, redis-cli and memcached are on PATH: the tests and the benchmarks start
-# their own processes on free loopback ports. Installs the missing ones from Debian's packages
+# Makes sure redis-server, redis-cli, memcached, saslpasswd2 and openssl are installed: the tests and the
+# benchmarks start their own processes on free loopback ports. Installs the missing ones from Debian's packages
 # (apt-get, through sudo when not root); elsewhere it says what to install and fails.
 set -euo pipefail
 
@@ -8,6 +8,10 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+# saslpasswd2 makes the SASL password database of the Memcached SASL tests.
+command -v saslpasswd2 >/dev/null 2>&1 || [ -x /usr/sbin/saslpasswd2 ] || missing+=(sasl2-bin)
+# openssl makes the certificates of the Redis TLS tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -16,9 +16,13 @@ export interface PeerCache {
 
 const TTL_MS = 300_000;
 
-/** cache-manager v7 over Keyv: its default in-memory store, or `@keyv/redis`. */
-export function cacheManager(keyv: Keyv = new Keyv()): PeerCache {
-  const cache = createCache({ stores: [keyv] });
+/**
+ * cache-manager v7: `createCache()` as its users run it (its default in-memory Keyv, which hands
+ * every caller the stored object itself), or over the Keyv given (`new Keyv()`: a copy per hit,
+ * as ours; `@keyv/redis`).
+ */
+export function cacheManager(keyv?: Keyv): PeerCache {
+  const cache = createCache(keyv ? { stores: [keyv] } : {});
   return {
     getOrSet: (key, load) => cache.wrap(key, load, TTL_MS),
     get: (key) => cache.get(key),

@@ -1,5 +1,9 @@
 /** Who a contender is: our package, a library a user could pick instead, or a bare floor. */
-export type ContenderKind = 'ours' | 'peer' | 'floor';
+/**
+ * `peer`: another library as its users run it (its defaults); `peer-config`: the same library in
+ * a configuration its users rarely choose, shown beside it and never a target's baseline.
+ */
+export type ContenderKind = 'ours' | 'peer' | 'peer-config' | 'floor';
 
 /** One thing measured: a call repeated with a growing index (the harness cycles the keys). */
 export interface Contender {

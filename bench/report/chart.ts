@@ -5,8 +5,19 @@ const LABEL_WIDTH = 330;
 const BAR_AREA = 470;
 const ROW = 18;
 /** Scenarios whose ops/s column is not what they measure: no panel. */
-const NOT_THROUGHPUT = new Set(['memory-bound', 'invalidation-latency', 'l1-memory-bound']);
-const COLORS = { ours: '#d9480f', peer: '#4263eb', floor: '#adb5bd' } as const;
+const NOT_THROUGHPUT = new Set([
+  'memory-bound',
+  'invalidation-latency',
+  'l1-memory-bound',
+  'hot-key-expiry',
+  'source-down',
+]);
+const COLORS = {
+  ours: '#d9480f',
+  peer: '#4263eb',
+  'peer-config': '#91a7ff',
+  floor: '#adb5bd',
+} as const;
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../harness/context.js';
 import type { ScenarioResult } from '../harness/types.js';
+import { hotKeyExpiry } from './hot-key-expiry.js';
 import { invalidationLatency } from './invalidation-latency.js';
 import { l1MemoryBound } from './l1-memory-bound.js';
 import { hungServer } from './hung-server.js';
@@ -7,7 +8,9 @@ import { memoryBound } from './memory-bound.js';
 import { memoryHit } from './memory-hit.js';
 import { missSet } from './miss-set.js';
 import { memcachedHit, redisHit } from './remote-hit.js';
+import { sourceDown } from './source-down.js';
 import { stampedeScenario } from './stampede.js';
+import { stampedeDistributed } from './stampede-distributed.js';
 import { twoTierHit } from './two-tier-hit.js';
 
 type Scenario = (context: BenchContext) => Promise<ScenarioResult>;
@@ -28,4 +31,7 @@ export const scenarios: [string, Scenario][] = [
   ['invalidation-latency', invalidationLatency],
   ['l1-memory-bound', l1MemoryBound],
   ['hung-server', hungServer],
+  ['stampede-distributed', stampedeDistributed],
+  ['hot-key-expiry', hotKeyExpiry],
+  ['source-down', sourceDown],
 ];

@@ -82,6 +82,21 @@ export async function redisHit(
   const ours = await context.ours(context.redisOptions());
   const pipelined = await context.ours(context.redisOptions({ enableAutoPipelining: true }));
   const raw = rawRedisContender(RAW, url, false, context);
+  // Large values only: what compression costs and saves (stored bytes in the metrics column).
+  const compressed =
+    bytes === 200
+      ? []
+      : await Promise.all(
+          (['gzip', 'brotli'] as const).map(async (algorithm) => ({
+            name: `@Cacheable (redis, compression: ${algorithm})`,
+            app: await context.ours({
+              ...context.redisOptions(),
+              keyPrefix: `bench-${algorithm}:`,
+              compression: { algorithm },
+            }),
+            keyPrefix: `bench-${algorithm}:`,
+          })),
+        );
   const peers: [string, PeerCache][] = [
     ['cache-manager (@keyv/redis)', context.own(cacheManager(keyvRedis(url)))],
     ['bentocache (redis)', context.own(bentocache(context.redis))],
@@ -96,6 +111,11 @@ export async function redisHit(
     raw,
     rawRedisContender(RAW_PIPELINED, url, true, context),
     ...peerContenders(peers, bytes),
+    ...compressed.map(({ name, app }) => ({
+      name,
+      kind: 'ours' as const,
+      call: (i: number) => app.service.findBlob(i % KEY_COUNT, bytes),
+    })),
   ];
   for (let id = 0; id < KEY_COUNT; id++) {
     await raw.fill(id, JSON.stringify(makeProfile(id, bytes)));
@@ -127,9 +147,45 @@ export async function redisHit(
     title: `Redis hit through @Cacheable, ${concurrency} in flight, ${size} value`,
     baseline: RAW,
     method: `1,000 keys cycled, ${size} JSON object, ${concurrency} calls in flight; latency per call.`,
-    contenders: withStats(comparison.results(RAW), { [OURS]: ours, [OURS_PIPELINED]: pipelined }),
+    contenders: await withStoredBytes(
+      withStats(comparison.results(RAW), {
+        [OURS]: ours,
+        [OURS_PIPELINED]: pipelined,
+        ...Object.fromEntries(compressed.map(({ name, app }) => [name, app])),
+      }),
+      compressed,
+      url,
+      bytes,
+      context,
+    ),
     targets,
   };
+}
+
+/** The bytes one entry takes on the server (what crosses the network on each hit), per contender. */
+async function withStoredBytes(
+  results: ContenderResult[],
+  compressed: { name: string; keyPrefix: string }[],
+  url: string,
+  bytes: number,
+  context: BenchContext,
+): Promise<ContenderResult[]> {
+  if (compressed.length === 0) return results;
+  const redis = rawRedis(url, false);
+  context.own(closeable(redis));
+  const sizeOf = async (key: string) => Number(await redis.strlen(key));
+  const sizes: Record<string, number> = {
+    [OURS]: await sizeOf(`cache:|blob:${bytes}:0`),
+    [RAW]: await sizeOf('raw:0'),
+  };
+  for (const { name, keyPrefix } of compressed) {
+    sizes[name] = await sizeOf(`${keyPrefix}|blob:${bytes}:0`);
+  }
+  return results.map((result) =>
+    sizes[result.name] === undefined
+      ? result
+      : { ...result, metrics: { ...result.metrics, storedBytes: sizes[result.name] } },
+  );
 }
 
 /** Scenario 3: a Memcached hit through a decorated method vs raw memjs get + JSON.parse. */

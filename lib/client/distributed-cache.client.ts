@@ -4,6 +4,7 @@ import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type {
   CacheEntry,
+  CachePing,
   CacheStats,
   GetOptions,
   GetOrSetOptions,
@@ -15,6 +16,7 @@ import type { DecodedMemo } from '../serialization/decoded-memo.js';
 import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
 import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
+import { Unopened, type ValueEnvelope } from '../serialization/value-envelope.js';
 import { DistributedLock } from '../resilience/distributed-lock.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import { isExpired } from '../resilience/freshness.js';
@@ -94,6 +96,8 @@ export interface ClientSettings {
   tagVersions?: SafeStore;
   /** Largest entry stored, in bytes (UTF-8). @default CACHE_DEFAULTS.maxValueSize */
   maxValueSize?: number;
+  /** Compression and encryption of the values sent to the store. */
+  envelope?: ValueEnvelope;
 }
 
 /**
@@ -140,6 +144,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   /** The cache's name, in events and metrics. */
   readonly name: string;
   private readonly untrack: () => void;
+  private readonly envelope?: ValueEnvelope;
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
@@ -161,10 +166,12 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       loads,
       loaderLog,
       name = DEFAULT_CACHE_NAME,
+      envelope,
       ...more
     }: ClientSettings = {},
   ) {
     super();
+    this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
     this.clone = clone;
     this.maxValueSize = more.maxValueSize ?? CACHE_DEFAULTS.maxValueSize;
@@ -250,16 +257,23 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
       const stored = this.encode(checkKey(key), value, ttlMs);
+      if (stored === undefined) return [];
+      const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
+      if (!this.fits(key, sealed)) {
+        tooLarge.push(key);
+        return [];
+      }
       const keptMs = ttlMs === undefined ? undefined : ttlMs + this.loadDefaults.graceMs;
-      if (stored !== undefined && !this.fits(key, stored)) tooLarge.push(key);
-      else if (stored !== undefined) return [{ key, value: stored, ttlMs: keptMs }];
-      return [];
+      return [{ key, value: stored, sealed, ttlMs: keptMs }];
     });
     if (tooLarge.length) await this.deleteAll(tooLarge);
     const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
-    const written = await this.store.setMany(
-      encoded.map((entry) => ({ ...entry, key: storeKey(entry.key) })),
-    );
+    const sent = encoded.map(({ key, sealed, ttlMs }) => ({
+      key: storeKey(key),
+      value: sealed,
+      ttlMs,
+    }));
+    const written = await this.store.setMany(sent);
     if (written) this.counters.sets += encoded.length;
     if (this.tiers) {
       encoded.forEach(({ key, value, ttlMs }, i) =>
@@ -339,6 +353,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.untrack();
     this.store.close();
     await this.tiers?.close();
+  }
+
+  /** Every server of the store with its round trip; see `CacheClient.ping`. */
+  override ping(): Promise<CachePing> {
+    return this.store.ping();
   }
 
   stats(): CacheStats {
@@ -616,8 +635,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
     const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    const sent = this.fits(key, stored)
-      ? this.store.set(storeKey(key), stored, keptMs)
+    const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
+    const sent = this.fits(key, sealed)
+      ? this.store.set(storeKey(key), sealed, keptMs)
       : chain(this.store.delete(storeKey(key)), () => false);
     return chain(sent, (written) => {
       if (written) this.counters.sets++;
@@ -707,6 +727,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     allowStale = false,
   ): MaybePromise<ReadResult> {
     if (stored === undefined) return this.miss();
+    if (this.envelope) {
+      const opened = this.envelope.open(key, stored);
+      if (opened instanceof Unopened) return this.unopened(key, opened);
+      stored = opened;
+    }
     if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token, allowStale);
     let decoded;
     try {
@@ -723,6 +748,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
   private fresh(found: Hit, allowStale: boolean): ReadResult {
+    if (found.stamp === undefined) return this.hit(found);
     const now = Date.now();
     if (!isExpired(found.stamp, now)) return this.hit(found);
     this.counters.misses++;
@@ -762,7 +788,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: ReadPolicy,
     allowStale = false,
   ): ReadResult {
-    const expired = isExpired(entry.stamp, Date.now());
+    const expired = entry.stamp !== undefined && isExpired(entry.stamp, Date.now());
     if (expired && !allowStale) return this.miss();
     let value;
     try {
@@ -777,6 +803,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     if (expired) return this.fresh(found, true);
     this.counters.l1Hits++;
     return this.hit(found);
+  }
+
+  /**
+   * An entry the envelope cannot open is a miss and is removed; sealed under a key no longer
+   * listed is expected after a rotation and not reported, anything else is.
+   */
+  private unopened(key: string, { reason }: Unopened): MaybePromise<ReadResult> {
+    if (reason === 'unknown key') return chain(this.store.delete(storeKey(key)), () => this.miss());
+    const error = new CacheError(
+      'E_CACHE_CORRUPTED_ENTRY',
+      `The entry of "${key}" cannot be opened (${reason}); it was removed. With encryption on, only entries this cache sealed are read.`,
+    );
+    return this.corrupt(key, error);
   }
 
   private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {

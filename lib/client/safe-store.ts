@@ -1,3 +1,4 @@
+import type { CachePing } from '../interfaces/cache-client.interface.js';
 import type { CacheStore, StoreEntry } from '../stores/cache-store.interface.js';
 import type { CircuitBreakerSettings, CircuitStats } from '../resilience/circuit-breaker.js';
 import { CircuitBreakers } from '../resilience/circuit-breaker.js';
@@ -7,6 +8,7 @@ import { NodeGuard, type NodeGroup } from '../resilience/node-guard.js';
 import { isTimeout, withReadRetry } from '../resilience/read-retry.js';
 import { ReplaySchedule } from '../resilience/replay-schedule.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
+import { pingStore } from './node-ping.js';
 import { ReadCoalescer } from './read-coalescer.js';
 
 export interface SafeStoreOptions {
@@ -216,10 +218,23 @@ export class SafeStore {
     );
   }
 
+  /**
+   * Every server of the store, each held to `commandTimeout`; one whose circuit is open is
+   * reported down at once. Not counted as a failure or a success by the breaker; never rejects.
+   */
+  ping(): Promise<CachePing> {
+    const breakers = this.guardian?.breakers;
+    return pingStore(this.store, {
+      timeoutMs: this.options.commandTimeout,
+      store: this.store.name,
+      circuitOpen: breakers && ((address) => breakers.isOpen(address)),
+    });
+  }
+
   /** Logs and counts a failure that happened above the store (serialization, decoding). */
   report(operation: string, error: unknown): void {
     this.errors++;
-    this.failures.report(operation, error);
+    this.failures.report(operation, this.store.explainFailure?.(error) ?? error);
     if (isTimeout(error)) {
       this.skipWritesUntil = Date.now() + HUNG_WINDOW_IN_TIMEOUTS * this.options.commandTimeout;
     }

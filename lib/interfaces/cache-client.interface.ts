@@ -90,3 +90,23 @@ export interface CacheStats {
   /** Redis, Memcached: evictions waiting to be replayed, replayed late, dropped on overflow. */
   replay?: ReplayStats;
 }
+
+/** One server of the cache, as `CacheClient.ping()` found it. */
+export interface CacheNodePing {
+  /**
+   * `host:port` (every master of a Redis Cluster, every server of a Memcached pool, the current
+   * master of a Sentinel set); `memory` for the in-process store.
+   */
+  address: string;
+  ok: boolean;
+  /** Round trip of one PING (Redis) or NOOP (Memcached), in milliseconds, when it answered. */
+  latencyMs?: number;
+  /** Why it is not ok (`circuit open`, a timeout, a refused connection); never a credential. */
+  error?: string;
+}
+
+/** What `CacheClient.ping()` resolves to: `ok` when every node answered. */
+export interface CachePing {
+  ok: boolean;
+  nodes: CacheNodePing[];
+}

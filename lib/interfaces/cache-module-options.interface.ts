@@ -179,6 +179,32 @@ export interface LoaderResilienceOptions {
   lock?: 'local' | 'distributed';
 }
 
+/** Compression of large values, before they are stored (and encrypted). */
+export interface CompressionOptions {
+  /**
+   * Values whose entry text is longer than this, in bytes (UTF-8), are compressed.
+   * @default 1024
+   */
+  threshold?: number;
+  /**
+   * `'gzip'`, `'brotli'` (at quality 4: close to its best size, many times faster than its
+   * default), or `'zstd'` (Node.js 22.15 and later).
+   * @default 'gzip'
+   */
+  algorithm?: 'gzip' | 'brotli' | 'zstd';
+}
+
+/** Encryption of values at rest: AES-256-GCM, authenticated, with key rotation. */
+export interface EncryptionOptions {
+  /**
+   * Base64 keys of 32 bytes (`openssl rand -base64 32`). The first encrypts every value written;
+   * every key listed decrypts, so a new key goes first and an old one stays listed until the
+   * entries it sealed have expired. An entry sealed under a key not listed, tampered with, moved
+   * under another cache key, or not sealed at all is a miss and is removed.
+   */
+  keys: readonly string[];
+}
+
 /** The in-process tier (L1) in front of a Redis or Memcached cache. */
 export interface LocalTierOptions {
   /**
@@ -317,6 +343,16 @@ export interface CacheModuleOptions extends LoaderResilienceOptions {
   l1?: boolean | LocalTierOptions;
   /** Where the invalidations of `l1` travel. Only with `l1`. */
   bus?: CacheBusOptions;
+  /**
+   * Compress values larger than `threshold`: `true` takes the defaults. Entries written before
+   * still read. Worth it for large, compressible values on a network store (see README).
+   */
+  compression?: boolean | CompressionOptions;
+  /**
+   * Encrypt every value at rest (keys, tags and TTLs stay readable on the server: operations need
+   * them).
+   */
+  encryption?: EncryptionOptions;
   /**
    * Make `CacheClient` injectable everywhere without importing the module again. Give it to
    * `forRoot({ isGlobal })` or `forRootAsync({ isGlobal, useFactory })`, not in a factory's result.

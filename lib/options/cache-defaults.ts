@@ -40,6 +40,11 @@ export const CACHE_DEFAULTS = {
     /** Longest pause, in milliseconds, between two reconnection attempts. */
     maxReconnectDelay: 1000,
   },
+  compression: {
+    /** Bytes. */
+    threshold: 1024,
+    algorithm: 'gzip',
+  },
   l1: {
     maxEntries: 10_000,
     /** Bytes: 64 MiB. */

@@ -1,3 +1,4 @@
+import type { EnvelopeSettings } from '../serialization/value-envelope.js';
 import type { LoadPolicy } from '../resilience/load-policy.js';
 import type { Client as MemjsClient } from 'memjs';
 import type { ConnectionOptions } from 'node:tls';
@@ -67,4 +68,6 @@ export type ResolvedCacheOptions = StoreSettings & {
   tiers: TierSettings | undefined;
   /** The module's defaults of `grace`, `softTimeout`, `refreshAhead`, `lock`… */
   load: LoadPolicy;
+  /** `compression` and `encryption`; `undefined` when neither is on. */
+  envelope: EnvelopeSettings | undefined;
 };

@@ -23,6 +23,7 @@ import { resolveMemcached } from './validate-memcached.js';
 import { resolveRedis } from './validate-redis.js';
 import { resolveCircuitBreaker } from './validate-resilience.js';
 import { resolveTiers } from './validate-tiers.js';
+import { resolveEnvelope } from './validate-envelope.js';
 import {
   DEFAULT_LOAD_POLICY,
   RESILIENCE_KEYS,
@@ -47,6 +48,8 @@ const TOP_KEYS = {
   clone: true,
   l1: true,
   bus: true,
+  compression: true,
+  encryption: true,
   isGlobal: true,
   ...RESILIENCE_KEYS,
 } satisfies Record<keyof CacheModuleOptions, true>;
@@ -90,6 +93,7 @@ export function validateOptions(input: CacheModuleOptions = {}): ResolvedCacheOp
     clone: flag('clone', clone),
     tiers: resolveTiers(input, store.store),
     load: resolveLoadPolicy(input, DEFAULT_LOAD_POLICY, ''),
+    envelope: resolveEnvelope(input),
   };
 }
 

@@ -91,6 +91,12 @@ export class CircuitBreakers {
     return due;
   }
 
+  /** Whether the circuit of `address` refuses commands now (open, `breakFor` not over); claims nothing. */
+  isOpen(address: string): boolean {
+    const circuit = this.circuits.get(address);
+    return circuit?.state === 'open' && this.now() < circuit.until;
+  }
+
   succeeded(address: string): void {
     const circuit = this.circuits.get(address);
     if (!circuit || (circuit.state === 'closed' && circuit.failures === 0)) return;

@@ -21,7 +21,7 @@ export interface LoadHost {
     policy: WritePolicy,
     keepL1Copy: boolean,
   ): MaybePromise<Outcome>;
-  /** A read without its own events (a waiter's polls are not calls). */
+  /** A read inside this caller's `getOrSet`: no event of its own. */
   lookup(key: string, policy: ReadPolicy): MaybePromise<ReadResult>;
 }
 
@@ -118,18 +118,24 @@ export class GuardedLoads {
   ): Promise<Outcome> {
     const leaseMs = loads.hardTimeoutMs || DEFAULT_LEASE_MS;
     const deadline = Date.now() + leaseMs;
-    const read = async () => this.host.lookup(key, policy);
     for (;;) {
       const lease = await this.lock!.acquire(key, leaseMs);
       if (lease !== 'held') return this.loadHolding(key, load, policy, keepL1Copy, lease);
-      const left = deadline - Date.now();
-      const found = await this.lock!.waitFor(key, left, read, (result) => result.hit);
-      if (found.hit) return found;
-      if (Date.now() >= deadline) return this.loadHolding(key, load, policy, keepL1Copy);
+      const waited = await this.lock!.waitFor(key, deadline - Date.now());
+      if (waited === 'stored') {
+        // The holder's value (or, if it was removed meanwhile, a miss: load it then).
+        const found = await this.host.lookup(key, policy);
+        if (found.hit) return found;
+      }
+      if (waited !== 'free') return this.loadHolding(key, load, policy, keepL1Copy);
     }
   }
 
-  /** Loads and stores, then releases `lease` (if any) once the value is in the store. */
+  /**
+   * Loads and stores, then releases `lease` (if any) once the value is in the store. Holding a
+   * lease, it reads the store once more first: a holder may have written and released between
+   * this process's miss and its lock (not for a refresh ahead, which replaces a value on purpose).
+   */
   private async loadHolding(
     key: string,
     load: () => MaybePromise<unknown>,
@@ -138,6 +144,10 @@ export class GuardedLoads {
     lease?: Lease,
   ): Promise<Outcome> {
     try {
+      if (lease && !keepL1Copy && (await this.lock!.stored(key))) {
+        const found = await this.host.lookup(key, policy);
+        if (found.hit) return found;
+      }
       return await this.host.loadAndStore(key, load, policy, keepL1Copy);
     } finally {
       if (lease) void this.lock!.release(lease);

@@ -1,5 +1,15 @@
 import type { MaybePromise } from '../utils/maybe-promise.js';
 
+/** One server of a store, for `CacheClient.ping()`. */
+export interface StoreNode {
+  /** `host:port`, as the health report names it. */
+  address: string;
+  /** The address its circuit is kept under, when not `address` (Sentinel: `sentinel:<name>`). */
+  circuit?: string;
+  /** One round trip to this server alone (Redis `PING`, Memcached `NOOP`); rejects on failure. */
+  ping(): Promise<unknown>;
+}
+
 export interface StoreEntry {
   key: string;
   value: string;
@@ -59,6 +69,17 @@ export interface CacheStore {
    * breaker keeps one circuit per address; `undefined` when the store cannot tell yet.
    */
   nodeOf?(key: string): string | undefined;
+  /**
+   * The failure as an error that says what to change (a refused TLS handshake, password or ACL
+   * permission), or `undefined` when the store has nothing to add. Called only to log a failure.
+   */
+  explainFailure?(error: unknown): Error | undefined;
+  /**
+   * The servers `CacheClient.ping()` reports, each pinged on its own: every master of a Redis
+   * Cluster, every server of a Memcached pool, the one server otherwise. Without it, `ping()`
+   * reports one node, named after the store, that answers when a `get` does.
+   */
+  nodes?(): MaybePromise<StoreNode[]>;
   /** Resolves once the store can serve (or gave up waiting); never rejects. */
   ready?(): Promise<void>;
   /** Closes every connection the store opened (not one handed in by the user). */

@@ -1,7 +1,7 @@
 import type { Client } from 'memjs';
 import { CacheTimeoutError, CacheValueTooLargeError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
-import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
 import { toMemcachedExpiry } from './memcached/expiry.js';
 import { namespaceKey, physicalKey } from './memcached/key-mapper.js';
 import {
@@ -15,7 +15,7 @@ import { translateMemjsError } from './memcached/memcached-errors.js';
 import { getEach, getFromServer } from './memcached/multi-get.js';
 import { setItem } from './memcached/set-item.js';
 import { NamespaceVersion, type NamespaceVersionIo } from './memcached/namespace-version.js';
-import { getFromOne, storeIfUnchanged } from './memcached/server-commands.js';
+import { getFromOne, noop, storeIfUnchanged } from './memcached/server-commands.js';
 import { serverIndexOf, type KetamaServerSelector } from './memcached/server-selection.js';
 import { withDeadline } from '../utils/deadline.js';
 
@@ -217,6 +217,16 @@ export class MemcachedStore implements CacheStore {
     const namespace = this.namespace.known;
     if (namespace === undefined) return undefined;
     return addressOf(servers[serverIndexOf(this.client, physicalKey(this.prefix, namespace, key))]);
+  }
+
+  /** For `ping()`: every server of the pool, ejected from the ring or not, each sent a `NOOP`. */
+  nodes(): StoreNode[] {
+    this.assertOpen();
+    const { client } = this;
+    return client.servers.map((server) => ({
+      address: addressOf(server),
+      ping: () => this.command(() => noop(client, server)),
+    }));
   }
 
   /** Indexes, in `memcached.servers`, of the servers ejected from the ring now. */

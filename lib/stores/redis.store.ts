@@ -1,8 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { RedisSettings } from '../options/resolved-options.js';
-import type { CacheStore, StoreEntry } from './cache-store.interface.js';
+import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
 import {
   closeClient,
   createRedisConnection,
@@ -12,7 +13,10 @@ import {
 import { withDeadline } from '../utils/deadline.js';
 import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
+import { explainRedisFailure } from './redis/redis-failures.js';
+import { refusedCommands } from './redis/permission-probe.js';
 import { groupKeys, keyHead, prefixPattern, wireKey } from './redis/redis-keys.js';
+import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
 import calculateSlot from 'cluster-key-slot';
 
 /**
@@ -46,6 +50,8 @@ export interface RedisStoreOptions {
 
 const DELETE_IF_EQUALS =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const log = new Logger('RedisStore');
 
 /** Keys one SCAN step looks at, in `clear()`. */
 const SCAN_COUNT = 1000;
@@ -86,6 +92,11 @@ export class RedisStore implements CacheStore {
       : error;
   /** What `nodeOf` answers for a standalone or Sentinel connection. */
   private readonly address: string;
+  /**
+   * Why connecting a client this store opened fails, explained (a refused TLS handshake or
+   * password); cleared once ready.
+   */
+  private connectionRefusal?: Error;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -103,7 +114,7 @@ export class RedisStore implements CacheStore {
     this.commandTimeout = commandTimeout;
     this.prefix = keyPrefix;
     this.nativePrefix = client.options.keyPrefix ?? '';
-    if (owned) client.on('error', (error: Error) => onConnectionError?.(error));
+    if (owned) this.watchConnection(client, onConnectionError);
     this.ownTimeout = ownCommandTimeout(client);
     this.address = client.isCluster ? 'cluster' : addressOf(client as Redis);
     if (owned && !client.isCluster && this.ownTimeout === undefined) {
@@ -233,14 +244,42 @@ export class RedisStore implements CacheStore {
     return (this.client as Cluster).slots[slot]?.[0];
   }
 
+  /** A refused TLS handshake, password or ACL permission, explained; the connection's if it is down. */
+  explainFailure(error: unknown): Error | undefined {
+    const own = explainRedisFailure(error, this.address);
+    return own ?? (this.client.status !== 'ready' ? this.connectionRefusal : undefined);
+  }
+
+  /** For `ping()`: every master of a Cluster (as the slot map names them), else the one server. */
+  async nodes(): Promise<StoreNode[]> {
+    const client = this.live() ?? (await this.warmUp());
+    if (client.isCluster) return clusterMasterNodes(client as Cluster);
+    return [serverNode(client as Redis, this.address)];
+  }
+
   /** The connection the store sends its commands on (its L1 bus publishes on it too). */
   get connection(): RedisClient {
     return this.client;
   }
 
-  /** Starts connecting; resolves once ready, or after the connect timeout. Never rejects. */
+  /**
+   * Starts connecting; resolves once ready, or after the connect timeout. Never rejects. Once
+   * connected, checks in one round trip that the ACL user may run every command the store sends,
+   * and warns, naming the commands, if not.
+   */
   async ready(): Promise<void> {
-    if (!this.closed) await this.waitReady(this.connectTimeout);
+    if (this.closed) return;
+    await this.waitReady(this.connectTimeout);
+    if (this.client.status === 'ready') await this.checkPermissions();
+  }
+
+  private async checkPermissions(): Promise<void> {
+    const probeKey = `${this.head}__permission_probe__`;
+    const refused = await refusedCommands(this.client, probeKey, this.commandTimeout);
+    if (refused.length === 0) return;
+    log.warn(
+      `The Redis ACL user of the cache may not run ${refused.join(', ')} on the keys of keyPrefix "${this.prefix}" (${this.address}): those cache calls will fail and answer as misses. Grant the ACL rule of the README's "Security" section to that user (redis.username).`,
+    );
   }
 
   /** `QUIT` (or `disconnect()` when that fails or hangs) a client this store created; never the user's. */
@@ -255,6 +294,22 @@ export class RedisStore implements CacheStore {
   /** The key on the server: `keyPrefix`, `|`, then the key (see `wireKey`). */
   private physical(key: string): string {
     return this.head + wireKey(key);
+  }
+
+  /**
+   * Remembers why connecting fails, explained (a Cluster reports it per node), until the client is
+   * ready: the failures between (a reset, the ready check refused) follow from it. A mutual-TLS
+   * server that refuses the client's certificate is seen as a TLS alert on one attempt and as a
+   * reset connection on the next.
+   */
+  private watchConnection(client: RedisClient, onError?: (error: Error) => void): void {
+    const failed = (error: Error) => {
+      this.connectionRefusal = explainRedisFailure(error, this.address) ?? this.connectionRefusal;
+      onError?.(error);
+    };
+    client.on('error', failed);
+    if (client.isCluster) client.on('node error', failed);
+    client.on('ready', () => (this.connectionRefusal = undefined));
   }
 
   /** The client, unless a call must first wait for the first connection (or the store is closed). */

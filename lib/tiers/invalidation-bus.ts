@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import { CacheTimeoutError } from '../errors.js';
 import { closeClient, reconnectDelay, type RedisClient } from '../stores/redis/redis-connection.js';
+import { explainRedisFailure } from '../stores/redis/redis-failures.js';
 import { withDeadline } from '../utils/deadline.js';
 import {
   decodeInvalidation,
@@ -39,6 +40,11 @@ export interface InvalidationBusEvents {
   down: [reason: string];
   /** `count` messages were dropped on queue overflow; one `clear` will be sent instead. */
   lost: [count: number];
+  /**
+   * Subscribing failed for a reason only a change of configuration fixes (a TLS handshake,
+   * password or ACL channel permission refused), explained; once until the bus is up again.
+   */
+  refused: [error: Error];
 }
 
 /**
@@ -68,6 +74,7 @@ export class InvalidationBus extends EventEmitter<InvalidationBusEvents> {
   private flushing = false;
   private closed = false;
   private attempts = 0;
+  private refusalReported = false;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -194,9 +201,10 @@ export class InvalidationBus extends EventEmitter<InvalidationBusEvents> {
     try {
       await withDeadline(opening, budget, () => this.timedOut(budget));
       if (client?.status !== 'ready') throw new Error('closed while subscribing');
-    } catch {
+    } catch (error) {
       opening.catch(ignore);
       (client as Redis | undefined)?.disconnect();
+      this.reportRefusal(error, client);
       return this.retryLater();
     }
     if (this.closed) return client.disconnect();
@@ -204,9 +212,19 @@ export class InvalidationBus extends EventEmitter<InvalidationBusEvents> {
     this.subscriber = subscriber;
     subscriber.once('close', () => this.detach(subscriber, 'the subscriber connection closed'));
     this.attempts = 0;
+    this.refusalReported = false;
     this.subscribed = true;
     this.emitSafely('up');
     void this.flush();
+  }
+
+  private reportRefusal(error: unknown, client: Redis | undefined): void {
+    if (this.refusalReported) return;
+    const { host, port } = client?.options ?? {};
+    const refusal = explainRedisFailure(error, host ? `${host}:${port}` : 'of the bus');
+    if (!refusal) return;
+    this.refusalReported = true;
+    this.emitSafely('refused', refusal);
   }
 
   private detach(client: Redis, reason: string): void {

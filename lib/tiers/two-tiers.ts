@@ -52,6 +52,9 @@ export class TwoTiers {
     });
     bus.on('up', () => this.busUp());
     bus.on('down', (reason) => this.busDown(reason));
+    bus.on('refused', (error) =>
+      log.warn(`The invalidation bus cannot subscribe, so L1 stays bypassed: ${error.message}`),
+    );
     bus.on('lost', (count) =>
       log.warn(
         `The invalidation bus dropped ${count} queued messages; the other app servers will be told to clear their L1 instead.`,

@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { Cacheable, CacheEvict } from 'nestjs-distributed-cache';
+import { PRICE_LIST_KEY } from './price-list.controller.js';
 import type { CreateProductDto } from './dto/create-product.dto.js';
 import type { UpdateProductDto } from './dto/update-product.dto.js';
 import type { Product } from './product.entity.js';
@@ -13,8 +14,8 @@ export const productKey = (id: number): string => `product:${id}`;
 /**
  * The catalogue, cache-aside. One product lives under `product:<id>` and is evicted when it
  * changes; the list lives under `products:all`, tagged `products`, and is invalidated by any create
- * or update. Single products are deliberately not tagged `products`: creating a product must not
- * throw every cached product away.
+ * or update, as is the price list response (`PRICE_LIST_KEY`). Single products are deliberately
+ * not tagged `products`: creating a product must not throw every cached product away.
  */
 @Injectable()
 export class ProductsService {
@@ -31,12 +32,12 @@ export class ProductsService {
     return found(id, await this.products.findOne(id));
   }
 
-  @CacheEvict({ tags: [PRODUCTS_TAG] })
+  @CacheEvict({ keys: [PRICE_LIST_KEY], tags: [PRODUCTS_TAG] })
   create(dto: CreateProductDto): Promise<Product> {
     return this.products.create(dto);
   }
 
-  @CacheEvict({ key: (id: number) => productKey(id), tags: [PRODUCTS_TAG] })
+  @CacheEvict({ key: (id: number) => productKey(id), keys: [PRICE_LIST_KEY], tags: [PRODUCTS_TAG] })
   async update(id: number, dto: UpdateProductDto): Promise<Product> {
     return found(id, await this.products.update(id, dto));
   }

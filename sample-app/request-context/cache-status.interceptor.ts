@@ -9,8 +9,9 @@ import { tap, type Observable } from 'rxjs';
 import { requestContext } from './request-context.js';
 
 /**
- * Sets `X-Cache: HIT` when the handler answered without querying the database, `MISS` when it
- * did, and `X-DB-Queries` to the number of queries. Apply it to cached read routes.
+ * Sets `X-Cache` to how the request's cached service calls found their values (`HIT`, `STALE`,
+ * or `MISS` when one of them loaded), as the package reported them, and `X-DB-Queries` to the
+ * number of database queries. Apply it to read routes served by `@Cacheable` methods.
  */
 @Injectable()
 export class CacheStatusInterceptor implements NestInterceptor {
@@ -20,7 +21,7 @@ export class CacheStatusInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap(() => {
         if (!request) return;
-        response.setHeader('X-Cache', request.dbQueries === 0 ? 'HIT' : 'MISS');
+        if (request.cache) response.setHeader('X-Cache', request.cache);
         response.setHeader('X-DB-Queries', String(request.dbQueries));
       }),
     );

@@ -101,11 +101,42 @@ describe('sample app on the memory store', () => {
     expect(after.hitRate).toBeGreaterThan(0);
   });
 
+  it('reports per-method stats in GET /cache/stats and Prometheus metrics in GET /metrics', async () => {
+    await http(app).get('/products/6').expect(200);
+    await http(app).get('/products/6').expect(200);
+    const stats = (await http(app).get('/cache/stats').expect(200)).body;
+    expect(stats.methods['ProductsService.findOne']).toMatchObject({
+      hits: expect.any(Number),
+      misses: expect.any(Number),
+      loads: expect.any(Number),
+    });
+    expect(stats.methods['ProductsService.findOne'].hits).toBeGreaterThan(0);
+    const metrics = await http(app)
+      .get('/metrics')
+      .expect(200)
+      .expect('Content-Type', /text\/plain/);
+    expect(metrics.text).toMatch(
+      /cache_requests_total\{cache="default",store="memory",operation="getOrSet",result="hit",tier="l2"\} [1-9]/,
+    );
+    expect(metrics.text).toContain('cache_operation_duration_seconds_bucket');
+  });
+
   it('answers 404 for a missing product, and does not cache the 404', async () => {
     const before = dbQueries(app);
     await http(app).get('/products/9999').expect(404);
     await http(app).get('/products/9999').expect(404);
     expect(dbQueries(app) - before).toBe(2);
+  });
+
+  it('answers GET /health (readiness) with the cache up and its node, and GET /health/live', async () => {
+    const ready = await http(app).get('/health').expect(200);
+    expect(ready.body.details.cache).toEqual({
+      status: 'up',
+      nodes: [{ address: 'memory', ok: true, latencyMs: expect.any(Number) }],
+    });
+    await http(app)
+      .get('/health/live')
+      .expect(200, { status: 'ok', info: {}, error: {}, details: {} });
   });
 
   it('answers 400 for an invalid body, naming the field', async () => {
@@ -114,6 +145,17 @@ describe('sample app on the memory store', () => {
       expect.arrayContaining([expect.stringMatching(/^name: /), expect.stringMatching(/^stock: /)]),
     );
     await http(app).put('/products/3').send({ colour: 'red' }).expect(400);
+  });
+
+  it('caches the GET /price-list response with CacheInterceptor until a PUT evicts it', async () => {
+    const before = dbQueries(app);
+    const first = await http(app).get('/price-list').expect(200).expect('X-Cache', 'MISS');
+    const second = await http(app).get('/price-list').expect(200).expect('X-Cache', 'HIT');
+    expect(second.body).toEqual(first.body);
+    expect(dbQueries(app) - before).toBe(1);
+    await http(app).put('/products/4').send({ price: 7.25 }).expect(200);
+    const fresh = await http(app).get('/price-list').expect(200).expect('X-Cache', 'MISS');
+    expect(fresh.body).toContainEqual(expect.objectContaining({ id: 4, price: 7.25 }));
   });
 });
 
@@ -169,6 +211,14 @@ describe.each(backends)('two sample app instances sharing $name', ({ store, star
   it(`both use the ${store} store`, async () => {
     await http(a).get('/cache/stats').expect(200).expect(hasStore(store));
     await http(b).get('/cache/stats').expect(200).expect(hasStore(store));
+  });
+
+  it('lists every server of the shared cache in GET /health', async () => {
+    const ready = await http(a).get('/health').expect(200);
+    const addresses = ready.body.details.cache.nodes.map(
+      (node: { address: string }) => node.address,
+    );
+    expect(addresses.sort()).toEqual(servers.map((server) => server.address).sort());
   });
 
   it('serves through B a product A loaded, without querying B’s database', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CacheAuthError,
   CacheConnectTimeoutError,
   CacheTimeoutError,
   CacheValueTooLargeError,
@@ -417,7 +418,7 @@ describe('MemcachedStore', () => {
       }
     });
 
-    it('rejects with an Error naming the authentication failure when the server refuses the credentials', async () => {
+    it('rejects with a CacheAuthError naming the server when it refuses the credentials', async () => {
       const saslConf = mkdtempSync(join(tmpdir(), 'ndc-sasl-'));
       writeFileSync(join(saslConf, 'memcached.conf'), 'mech_list: plain\n');
       const previous = process.env.SASL_CONF_PATH;
@@ -429,8 +430,8 @@ describe('MemcachedStore', () => {
           { commandTimeout: 500 },
         );
         const failure = await store.get('k').catch((error: unknown) => error);
-        expect(failure).toBeInstanceOf(Error);
-        expect((failure as Error).message).toMatch(/authentication failed/i);
+        expect(failure).toBeInstanceOf(CacheAuthError);
+        expect(failure).toMatchObject({ code: 'E_CACHE_AUTH', address: guarded.address });
       } finally {
         if (previous === undefined) delete process.env.SASL_CONF_PATH;
         else process.env.SASL_CONF_PATH = previous;

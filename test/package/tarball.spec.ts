@@ -8,7 +8,9 @@
  *   with `module: commonjs`, and type-checked with `module: nodenext` as Nest 11's starter does.
  *
  * Both compile fixtures/users-app.ts (written from DESIGN.md only) against the shipped `.d.ts`,
- * run it with node and assert on the JSON it prints. Wrong calls must fail to compile.
+ * run it with node and assert on the JSON it prints. Wrong calls must fail to compile. Neither
+ * has an optional peer (`@nestjs/terminus`) installed; a third ES module app that has it runs
+ * fixtures/health-app.ts through the `nestjs-distributed-cache/terminus` subpath.
  *
  * NestJS 11 comes from test/package/nest11 (the `nest11-fixture` devDependency): it cannot sit in
  * the root node_modules next to NestJS 12, since @nestjs/core 11 takes @nestjs/common 11 as a peer.
@@ -25,6 +27,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const NEST11_FIXTURE = join(REPO, 'test/package/nest11');
 const USERS_APP = join(REPO, 'test/package/fixtures/users-app.ts');
+const HEALTH_APP = join(REPO, 'test/package/fixtures/health-app.ts');
+const TERMINUS = '@nestjs/terminus';
+const OBSERVABILITY_APP = join(REPO, 'test/package/fixtures/observability-app.ts');
+/** Every optional peer, each needed by one subpath only. */
+const OPTIONAL_PEERS = [TERMINUS, 'prom-client', '@opentelemetry/api'];
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 const PACKAGE = 'nestjs-distributed-cache';
 
@@ -228,11 +235,18 @@ describe('the npm pack tarball', () => {
   let entries: string[];
   let manifest: Manifest;
   let stagedLib: string[];
-  const consumers = {} as Record<Flavour, string>;
+  const consumers = {} as Record<Flavour | 'terminus' | 'observability', string>;
 
-  /** A project that installed the tarball: `fromDir` is where its other packages resolve from. */
-  async function makeConsumer(flavour: Flavour, fromDir: string): Promise<string> {
-    const dir = join(root, `${flavour}-consumer`);
+  /**
+   * A project that installed the tarball: `fromDir` is where its other packages resolve from;
+   * `optional`, the optional peers it installed too; `app`, its `src/main.ts`.
+   */
+  async function makeConsumer(
+    flavour: Flavour,
+    fromDir: string,
+    { name = `${flavour}-consumer`, optional = [] as string[], app = USERS_APP } = {},
+  ): Promise<string> {
+    const dir = join(root, name);
     const modules = join(dir, 'node_modules');
     const installed = join(modules, PACKAGE);
     await mkdir(installed, { recursive: true });
@@ -241,7 +255,12 @@ describe('the npm pack tarball', () => {
     const peers = Object.keys(manifest.peerDependencies ?? {}).filter(
       (name) => !manifest.peerDependenciesMeta?.[name]?.optional,
     );
-    const needed = [...Object.keys(manifest.dependencies ?? {}), ...peers, '@types/node'];
+    const needed = [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...peers,
+      ...optional,
+      '@types/node',
+    ];
     for (const name of new Set(needed)) {
       await mkdir(dirname(join(modules, name)), { recursive: true });
       await symlink(findPackageDir(name, fromDir), join(modules, name), 'dir');
@@ -250,11 +269,11 @@ describe('the npm pack tarball', () => {
     const type = flavour === 'esm' ? 'module' : 'commonjs';
     await writeFile(
       join(dir, 'package.json'),
-      JSON.stringify({ name: `${flavour}-consumer`, version: '0.0.0', private: true, type }),
+      JSON.stringify({ name, version: '0.0.0', private: true, type }),
     );
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(consumerTsconfig(flavour), null, 2));
     await mkdir(join(dir, 'src'));
-    await cp(USERS_APP, join(dir, 'src/main.ts'));
+    await cp(app, join(dir, 'src/main.ts'));
     return dir;
   }
 
@@ -295,6 +314,16 @@ describe('the npm pack tarball', () => {
 
     consumers.esm = await makeConsumer('esm', REPO);
     consumers.cjs = await makeConsumer('cjs', NEST11_FIXTURE);
+    consumers.terminus = await makeConsumer('esm', REPO, {
+      name: 'terminus-consumer',
+      optional: [TERMINUS],
+      app: HEALTH_APP,
+    });
+    consumers.observability = await makeConsumer('esm', REPO, {
+      name: 'observability-consumer',
+      optional: ['prom-client', '@opentelemetry/api'],
+      app: OBSERVABILITY_APP,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -391,6 +420,55 @@ describe('the npm pack tarball', () => {
     const ran = await run(process.execPath, ['dist/main.js'], dir);
     expect(ran.code, ran.stderr).toBe(0);
     expect(JSON.parse(ran.stdout)).toEqual(EXPECTED_RUN);
+  }, 60_000);
+
+  it('declares @nestjs/terminus, prom-client and @opentelemetry/api optional peers, and the main entry loads without them', async () => {
+    for (const peer of OPTIONAL_PEERS) {
+      expect(manifest.peerDependencies?.[peer], peer).toBeDefined();
+      expect(manifest.peerDependenciesMeta?.[peer]?.optional, peer).toBe(true);
+    }
+    for (const dir of [consumers.esm, consumers.cjs]) {
+      const fromPackage = createRequire(join(dir, 'node_modules', PACKAGE, 'package.json'));
+      for (const peer of OPTIONAL_PEERS) expect(() => fromPackage.resolve(peer), dir).toThrow();
+      const loaded = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import('${PACKAGE}'); console.log(typeof m.CacheModule);`,
+        ],
+        dir,
+      );
+      expect(loaded.code, loaded.stderr).toBe(0);
+      expect(loaded.stdout.trim()).toBe('function');
+    }
+  });
+
+  it('serves the terminus subpath, whose health check reports every node of the cache', async () => {
+    const dir = consumers.terminus;
+    const compiled = await tsc(dir, '-p', 'tsconfig.json');
+    expect(tsErrors(compiled.stdout), compiled.stdout + compiled.stderr).toEqual([]);
+    expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+    expect(await readFile(join(dir, 'dist/main.js'), 'utf8')).toContain(`'${PACKAGE}/terminus'`);
+
+    const ran = await run(process.execPath, ['dist/main.js'], dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    const report = JSON.parse(ran.stdout);
+    expect(report.status).toBe('ok');
+    expect(report.details.cache).toEqual({
+      status: 'up',
+      nodes: [{ address: 'memory', ok: true, latencyMs: expect.any(Number) }],
+    });
+  }, 60_000);
+
+  it('serves the prometheus and opentelemetry subpaths, one line each', async () => {
+    const dir = consumers.observability;
+    const compiled = await tsc(dir, '-p', 'tsconfig.json');
+    expect(tsErrors(compiled.stdout), compiled.stdout + compiled.stderr).toEqual([]);
+    expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+    const ran = await run(process.execPath, ['dist/main.js'], dir);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toEqual({ hit: true, miss: true });
   }, 60_000);
 
   it('makes wrong calls fail to compile, on the wrong line', async () => {

@@ -87,11 +87,15 @@ export async function startProcess(
   command: string,
   argsFor: (port: number) => string[],
   fixedPort?: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(command, argsFor(port), { stdio: 'ignore' });
+    child = spawn(command, argsFor(port), {
+      stdio: 'ignore',
+      env: env && { ...process.env, ...env },
+    });
     const exited = new Promise<never>((_, reject) => {
       child.once('exit', (code) =>
         reject(new Error(`${command} on port ${port} exited (${code})`)),
@@ -142,12 +146,43 @@ export interface RedisServer extends ServerProcess {
 
 /** A `redis-server` on a free loopback port, or on `port` when given. */
 export async function startRedis(extraArgs: string[] = [], port?: number): Promise<RedisServer> {
+  return startRedisOn((p) => ['--port', String(p)], extraArgs, port);
+}
+
+/** TLS settings of a `redis-server` (redis.conf's `tls-*` directives), as file paths. */
+export interface RedisTlsSettings {
+  cert: string;
+  key: string;
+  ca: string;
+  /** `tls-auth-clients`: whether a client must show a certificate signed by `ca`. */
+  authClients: boolean;
+}
+
+/** A `redis-server` that speaks TLS only, on a free loopback port (`url` is `rediss://`). */
+export async function startTlsRedis(
+  tls: RedisTlsSettings,
+  extraArgs: string[] = [],
+): Promise<RedisServer> {
+  const server = await startRedisOn(
+    (p) => ['--port', '0', '--tls-port', String(p)],
+    [
+      ...['--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca],
+      ...['--tls-auth-clients', tls.authClients ? 'yes' : 'no', ...extraArgs],
+    ],
+  );
+  return Object.assign(server, { url: `rediss://${HOST}:${server.port}` });
+}
+
+async function startRedisOn(
+  listen: (port: number) => string[],
+  extraArgs: string[],
+  port?: number,
+): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ndc-redis-'));
   const server = await startProcess(
     'redis-server',
     (p) => [
-      '--port',
-      String(p),
+      ...listen(p),
       '--bind',
       HOST,
       '--save',

@@ -104,6 +104,15 @@ describe('memjs internals guard', () => {
     expect(isMemjsTimeout('socket timed out waiting on response.')).toBe(false);
   });
 
+  it('recognises only the exact SASL failure of memjs 1.3.2, a string or an Error carrying it', async () => {
+    const { isMemjsAuthFailure } = await load();
+    expect(isMemjsAuthFailure('Memcached server authentication failed!')).toBe(true);
+    expect(isMemjsAuthFailure(new Error('Memcached server authentication failed!'))).toBe(true);
+    expect(isMemjsAuthFailure('Memcached server authentication failed')).toBe(false);
+    expect(isMemjsAuthFailure(new Error('authentication failed'))).toBe(false);
+    expect(isMemjsAuthFailure(undefined)).toBe(false);
+  });
+
   it('is pinned: package.json names the exact memjs version installed and tested', async () => {
     const { MEMJS_TESTED_VERSION } = await load();
     const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {

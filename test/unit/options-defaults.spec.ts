@@ -16,6 +16,7 @@ const SECTIONS: Record<string, string> = {
   RedisConnectionOptions: 'redis',
   MemcachedConnectionOptions: 'memcached',
   LocalTierOptions: 'l1',
+  CompressionOptions: 'compression',
   CircuitBreakerOptions: 'circuitBreaker',
 };
 /** Defaults written as words rather than literals. */

@@ -1,6 +1,8 @@
 import memjs, { type ServerOptions } from 'memjs';
 import { connect, type Socket } from 'node:net';
 import { CacheConnectTimeoutError, CacheTimeoutError } from '../../errors.js';
+import { saslRefused } from './memcached-errors.js';
+import { isMemjsAuthFailure } from './memjs-internals.js';
 import type { ServerHealth } from './server-selection.js';
 
 /**
@@ -83,7 +85,7 @@ export class MemcachedConnection extends memjs.Server {
     this.requestTimer = undefined;
     this.health?.failed();
     this.state.responseBuffer = Buffer.alloc(0);
-    super.error(error instanceof Error ? error : new Error(String(error)));
+    super.error(this.asError(error));
     for (const socket of abandoned) socket.destroy();
   }
 
@@ -101,6 +103,12 @@ export class MemcachedConnection extends memjs.Server {
     if (left.length === 0) return;
     this.error(new Error(`Connection to ${this.address} closed.`));
     await allClosed(left, graceMs);
+  }
+
+  /** memjs fails a refused SASL login with a bare string: made a `CacheAuthError`. */
+  private asError(error: Error | string): Error {
+    if (isMemjsAuthFailure(error)) return saslRefused(this.address, error);
+    return error instanceof Error ? error : new Error(String(error));
   }
 
   private get state(): ServerState {

@@ -66,6 +66,21 @@ export function isMemjsTimeout(error: unknown): boolean {
   );
 }
 
+/** What memjs 1.3.2's `Server` fails its requests with when the server answers a SASL error. */
+const MEMJS_AUTH_FAILURE = 'Memcached server authentication failed!';
+
+/**
+ * Whether memjs failed a request because the server refused the SASL credentials (or wants some):
+ * memjs 1.3.2 reads the binary protocol's status (0x20, authentication error) and fails every
+ * request in flight with this text, a string, not an `Error` (no class, no code, no status kept).
+ * The one place the package reads that text; checked against a real `memcached -S` by
+ * test/fault/memcached-sasl.spec.ts.
+ */
+export function isMemjsAuthFailure(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : error;
+  return text === MEMJS_AUTH_FAILURE;
+}
+
 const SERVER_METHODS = [
   'sock',
   'error',

@@ -4,6 +4,7 @@ import memjs, { type Client, type Response, type Server } from 'memjs';
 const GET = 0x00;
 const SET = 0x01;
 const ADD = 0x02;
+const NOOP = 0x0a;
 const STATUS_OK = 0x00;
 const STATUS_NOT_FOUND = 0x01;
 const STATUS_EXISTS = 0x02;
@@ -49,6 +50,12 @@ export async function storeIfUnchanged(
   if (status === STATUS_OK) return true;
   if (status === STATUS_EXISTS || status === STATUS_NOT_FOUND) return false;
   throw statusError(opcode === SET ? 'SET' : 'ADD', server, status);
+}
+
+/** A `NOOP` to one given server: resolves once it answers. */
+export async function noop(client: Client, server: Server): Promise<void> {
+  const { status } = (await request(client, server, NOOP, '')).header;
+  if (status !== STATUS_OK) throw statusError('NOOP', server, status);
 }
 
 /** One request to one server; rejects as memjs's own calls do (timeout, closed connection). */
