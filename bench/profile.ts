@@ -6,7 +6,7 @@ import { KEY_COUNT } from './contenders/payload.js';
 
 /**
  * A hot loop of `@Cacheable` hits, for `node --cpu-prof`: `npm run bench:profile -- memory`
- * (or `redis`, `memcached`; `--concurrency=100`, `--bytes=10000`). It starts its own server,
+ * (or `redis`, `redis-l1`, `memcached`; `--concurrency=100`, `--bytes=10000`). It starts its own server,
  * prints ops/s and the client's stats; the profile lands in `.tmp/prof/`.
  */
 const SECONDS = 5;
@@ -17,9 +17,13 @@ function flag(name: string, fallback: number): number {
 }
 
 async function backend(store: string) {
-  if (store === 'redis') {
+  if (store === 'redis' || store === 'redis-l1') {
     const server = await startRedis();
-    const options: CacheModuleOptions = { store: 'redis', redis: { url: server.url } };
+    const options: CacheModuleOptions = {
+      store: 'redis',
+      redis: { url: server.url },
+      ...(store === 'redis-l1' ? { l1: true } : {}),
+    };
     return { options, stop: () => server.stop() };
   }
   if (store === 'memcached') {

@@ -788,7 +788,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: ReadPolicy,
     allowStale = false,
   ): ReadResult {
-    const expired = entry.stamp !== undefined && isExpired(entry.stamp, Date.now());
+    // L1 keeps an entry no longer than the store does: only one kept for grace can be expired.
+    const expired = !!entry.stamp?.graceMs && isExpired(entry.stamp, Date.now());
     if (expired && !allowStale) return this.miss();
     let value;
     try {
