@@ -1,21 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import memjs from 'memjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Cacheable, type CacheModuleOptions } from '../../lib/index.js';
+import type { CacheModuleOptions } from '../../lib/index.js';
 import { freshPrefix, patient, startCacheApp } from '../support/cache-app.js';
+import { expectFailsOpen, ReportService } from '../support/fails-open.js';
 import { startSaslMemcached } from '../support/sasl-memcached.js';
 import type { ServerProcess } from '../support/servers.js';
-
-@Injectable()
-class ReportService {
-  calls = 0;
-
-  @Cacheable({ key: (id: number) => `report:${id}` })
-  async build(id: number): Promise<string> {
-    this.calls++;
-    return `report ${id}`;
-  }
-}
 
 let pool: { servers: ServerProcess[]; stop(): Promise<void> };
 let warn: ReturnType<typeof vi.spyOn>;
@@ -85,17 +75,7 @@ describe('a Memcached pool with SASL (memcached -S)', () => {
   ])(
     'with %s: the app starts, calls fail open, one line says to correct memcached.username and password',
     async (_, username, password) => {
-      const app = await startCacheApp(onPool(username, password), [ReportService]);
-      try {
-        const reports = app.get(ReportService);
-        expect(await reports.build(1)).toBe('report 1');
-        expect(await reports.build(1)).toBe('report 1');
-        expect(reports.calls).toBe(2);
-        expect(await app.client.set('k', 1)).toBe(false);
-        expect(app.client.stats().errors).toBeGreaterThan(0);
-      } finally {
-        await app.close();
-      }
+      await expectFailsOpen(onPool(username, password));
       const lines = warn.mock.calls.map(([line]) => String(line));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(

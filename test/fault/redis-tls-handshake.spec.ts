@@ -1,21 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Cacheable } from '../../lib/index.js';
-import { freshPrefix, startCacheApp } from '../support/cache-app.js';
+import { freshPrefix } from '../support/cache-app.js';
+import { expectFailsOpen } from '../support/fails-open.js';
 import { startTlsRedis, type RedisServer } from '../support/servers.js';
 import { makeTlsFiles, type TlsFiles } from '../support/tls-certs.js';
-
-@Injectable()
-class ReportService {
-  calls = 0;
-
-  @Cacheable({ key: (id: number) => `report:${id}` })
-  async build(id: number): Promise<string> {
-    this.calls++;
-    return `report ${id}`;
-  }
-}
 
 let files: TlsFiles;
 let server: RedisServer;
@@ -54,20 +43,7 @@ function failureLines(): string[] {
  * returns the method's result, nothing is cached, and exactly one line is logged, returned.
  */
 async function failsOpenWithOneLine(url: string, tls: ConnectionOptions): Promise<string> {
-  const app = await startCacheApp(
-    { store: 'redis', redis: { url, tls }, keyPrefix: freshPrefix() },
-    [ReportService],
-  );
-  try {
-    const reports = app.get(ReportService);
-    expect(await reports.build(1)).toBe('report 1');
-    expect(await reports.build(1)).toBe('report 1');
-    expect(reports.calls).toBe(2);
-    expect(await app.client.set('k', 1)).toBe(false);
-    expect(app.client.stats().errors).toBeGreaterThan(0);
-  } finally {
-    await app.close();
-  }
+  await expectFailsOpen({ store: 'redis', redis: { url, tls }, keyPrefix: freshPrefix() });
   const lines = failureLines();
   expect(lines).toHaveLength(1);
   return lines[0];

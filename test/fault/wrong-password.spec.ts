@@ -1,19 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cacheable } from '../../lib/index.js';
 import { freshPrefix, startCacheApp } from '../support/cache-app.js';
+import { expectFailsOpen, ReportService } from '../support/fails-open.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
-
-@Injectable()
-class ReportService {
-  calls = 0;
-
-  @Cacheable({ key: (id: number) => `report:${id}` })
-  async build(id: number): Promise<string> {
-    this.calls++;
-    return `report ${id}`;
-  }
-}
 
 describe('a Redis server that refuses the password', () => {
   let server: RedisServer;
@@ -24,24 +13,11 @@ describe('a Redis server that refuses the password', () => {
   afterAll(() => server?.stop());
 
   it('boots, returns every method result and counts the failures', async () => {
-    const app = await startCacheApp(
-      {
-        store: 'redis',
-        redis: { url: `redis://:wrong-secret@127.0.0.1:${server.port}` },
-        keyPrefix: freshPrefix(),
-      },
-      [ReportService],
-    );
-    try {
-      const reports = app.get(ReportService);
-      expect(await reports.build(1)).toBe('report 1');
-      expect(await reports.build(1)).toBe('report 1');
-      expect(reports.calls).toBe(2);
-      expect(await app.client.set('k', 1)).toBe(false);
-      expect(app.client.stats().errors).toBeGreaterThan(0);
-    } finally {
-      await app.close();
-    }
+    await expectFailsOpen({
+      store: 'redis',
+      redis: { url: `redis://:wrong-secret@127.0.0.1:${server.port}` },
+      keyPrefix: freshPrefix(),
+    });
   });
 
   it.each([
