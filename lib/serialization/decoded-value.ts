@@ -1,10 +1,10 @@
 import type { Type } from '@nestjs/common';
-import { cloneJson } from './clone-json.js';
 import { cloneValue } from './clone-value.js';
 import { deepFreeze, isFreezable } from './deep-freeze.js';
 import type { EntryCodec, TagVersions } from './entry-codec.js';
 import type { EntryStamp } from './entry-stamp.js';
 import { restoreType, type ValueType } from './value-type.js';
+import { copierFor, type Copier } from './shape-copier.js';
 
 /**
  * One stored text, decoded once and handed out many times: a copy of its own to each read, or,
@@ -17,8 +17,10 @@ export class DecodedValue {
   /** When the entry expires, and how long it is kept for grace: absent without a TTL. */
   readonly stamp?: EntryStamp;
   private readonly value: unknown;
-  /** The value is plain JSON data (`cloneJson` copies it); else `cloneValue` does. */
+  /** The value is plain JSON data (a copier of its shape copies it); else `cloneValue` does. */
   private readonly plain: boolean;
+  /** Made on the first copy of plain data: the compiled copier of its shape. */
+  private copier?: Copier;
   /** Known once a read without copies asked: `false` when the value cannot be frozen. */
   private freezable?: boolean;
   /** The frozen instances handed out to reads with `type`, by class (`User`, then `[User]`). */
@@ -38,7 +40,9 @@ export class DecodedValue {
   /** The value as a read asks: instances of `type`, and a copy of its own unless `clone` is false. */
   read(type?: ValueType, clone = true): unknown {
     if (clone || !(this.freezable ??= isFreezable(this.value))) {
-      const value = this.plain ? cloneJson(this.value) : cloneValue(this.value);
+      const value = this.plain
+        ? (this.copier ??= copierFor(this.value))(this.value)
+        : cloneValue(this.value);
       return type === undefined ? value : restoreType(value, type);
     }
     return this.frozen(type);
