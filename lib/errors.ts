@@ -87,7 +87,7 @@ export class CacheValueTooLargeError extends CacheError {
       'E_CACHE_VALUE_TOO_LARGE',
       refusedByServer
         ? `Value of ${size} bytes was refused by the memcached server as over its own item-size limit (memcached -I), which is below memcached.maxValueSize (${limit} bytes); it was not stored. Set memcached.maxValueSize to the server's limit.`
-        : `Value of ${size} bytes is over the size limit of ${limit} bytes (${option}); it was not stored.`,
+        : `Value of ${size} bytes is over the size limit of ${limit} bytes (${option}); it was not stored. Cache a smaller value (a page, the fields callers read), turn on compression, or raise ${option} if the server takes larger items.`,
     );
   }
 }

@@ -167,6 +167,8 @@ export function describeHostileInput(spec: BackendSpec) {
         const logged = warn.mock.calls.filter(([message]) => /maxValueSize/.test(String(message)));
         warn.mockRestore();
         expect(logged).toHaveLength(1);
+        // The line says what to change, not only what happened.
+        expect(String(logged[0][0])).toMatch(/turn on compression, or raise maxValueSize/);
       });
 
       it('5: takes maxValueSize from the module options', async () => {
