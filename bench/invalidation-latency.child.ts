@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { startOurApp } from './contenders/ours.js';
 import { makeProfile, type Profile } from './contenders/payload.js';
 import { bentocacheTiers } from './contenders/peers.js';
+import { onParentMessages } from './harness/child-process.js';
 
 /**
  * One app server of the `invalidation-latency` scenario, forked by it: a writer (sets the hot key
@@ -145,12 +146,7 @@ class Reader {
 async function main(): Promise<void> {
   const subject = subjectName === 'bentocache' ? await bentocache() : await ours();
   const reader = role === 'reader' ? new Reader(subject) : undefined;
-  process.on('message', (message: ToChild) => {
-    void handle(message).catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  });
+  onParentMessages<ToChild>(handle);
   async function handle(message: ToChild): Promise<void> {
     switch (message.type) {
       case 'clock':

@@ -8,6 +8,7 @@ import {
   startResilientApp,
   type ResilientApp,
 } from './contenders/resilient-services.js';
+import { onParentMessages } from './harness/child-process.js';
 
 /**
  * One app server of the `stampede-distributed` scenario, forked by it. On `run`, at the wall-clock
@@ -118,12 +119,7 @@ async function run(subject: Subject, key: string, callers: number, startAt: numb
 
 async function main(): Promise<void> {
   const { subjects, close } = await openSubjects();
-  process.on('message', (message: ToChild) => {
-    void handle(message).catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  });
+  onParentMessages<ToChild>(handle);
   async function handle(message: ToChild): Promise<void> {
     switch (message.type) {
       case 'clock':

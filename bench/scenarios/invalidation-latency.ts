@@ -1,9 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { FromChild, ReaderFigures, ToChild } from '../invalidation-latency.child.js';
+import { forkBenchChild } from '../harness/child-process.js';
 import type { BenchContext } from '../harness/context.js';
 import { percentile, round } from '../harness/stats.js';
 import type { ContenderKind, ContenderResult, ScenarioResult } from '../harness/types.js';
@@ -49,12 +49,7 @@ class AppProcess {
   private exitCode?: number | string;
 
   constructor(args: string[]) {
-    const script = fileURLToPath(new URL('../invalidation-latency.child.ts', import.meta.url));
-    const register = fileURLToPath(new URL('../register.mjs', import.meta.url));
-    this.child = fork(script, args, {
-      execArgv: ['--import', register],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    this.child = forkBenchChild('invalidation-latency.child.ts', args);
     this.child.on('message', (message: FromChild) => this.receive(message));
     this.child.on('exit', (code, signal) => this.exited(code ?? signal ?? 'unknown'));
   }

@@ -1,10 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { startMemcached } from '../../test/support/servers.js';
 import type { FromChild, SubjectId, ToChild } from '../stampede-distributed.child.js';
 import { LOADER_MS } from '../contenders/resilient-services.js';
+import { forkBenchChild } from '../harness/child-process.js';
 import type { BenchContext } from '../harness/context.js';
 import { median, percentile, round } from '../harness/stats.js';
 import type {
@@ -84,12 +84,7 @@ class AppProcess {
   private exited = false;
 
   constructor(args: string[]) {
-    const script = fileURLToPath(new URL('../stampede-distributed.child.ts', import.meta.url));
-    const register = fileURLToPath(new URL('../register.mjs', import.meta.url));
-    this.child = fork(script, args, {
-      execArgv: ['--import', register],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    this.child = forkBenchChild('stampede-distributed.child.ts', args);
     this.child.on('message', (message: FromChild) => {
       const waiter = this.waiter;
       this.waiter = undefined;
