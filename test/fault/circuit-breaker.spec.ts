@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cacheable } from '../../lib/index.js';
+import { Cacheable, type CacheModuleOptions } from '../../lib/index.js';
 import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
 import { pausableTopologies, type PausableTopology } from '../support/pausable-topologies.js';
 import type { ServerProcess } from '../support/servers.js';
@@ -23,6 +23,8 @@ class QuoteService {
   }
 }
 
+const BREAKER = { failures: FAILURES, breakFor: `${BREAK_FOR_MS}ms` };
+
 describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
   let topology: PausableTopology;
   let app: CacheApp;
@@ -44,6 +46,14 @@ describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
     return { result, ms: performance.now() - started };
   };
 
+  /** An app on a fresh prefix of the topology, with short command timeouts and `circuitBreaker`. */
+  const openApp = async (circuitBreaker: CacheModuleOptions['circuitBreaker']) => {
+    prefix = freshPrefix();
+    const options = { keyPrefix: prefix, commandTimeout: COMMAND_TIMEOUT_MS, circuitBreaker };
+    app = await startCacheApp({ ...topology.options(), ...options }, [QuoteService]);
+    quotes = app.get(QuoteService);
+  };
+
   beforeAll(async () => {
     topology = await spec.start();
   }, 60_000);
@@ -60,17 +70,7 @@ describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
   it(`opens after ${FAILURES} timeouts, answers at once while open, closes after one probe once the server is back`, async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn');
     const log = vi.spyOn(Logger.prototype, 'log');
-    prefix = freshPrefix();
-    app = await startCacheApp(
-      {
-        ...topology.options(),
-        keyPrefix: prefix,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-        circuitBreaker: { failures: FAILURES, breakFor: `${BREAK_FOR_MS}ms` },
-      },
-      [QuoteService],
-    );
-    quotes = app.get(QuoteService);
+    await openApp(BREAKER);
     const ids = Array.from({ length: 12 }, (_, i) => i + 1);
     for (const id of ids) await quotes.quote(id);
     expect(await servedFromCache(1)).toBe(true);
@@ -111,17 +111,7 @@ describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
   }, 30_000);
 
   it('re-opens for another breakFor when the probe fails', async () => {
-    prefix = freshPrefix();
-    app = await startCacheApp(
-      {
-        ...topology.options(),
-        keyPrefix: prefix,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-        circuitBreaker: { failures: FAILURES, breakFor: `${BREAK_FOR_MS}ms` },
-      },
-      [QuoteService],
-    );
-    quotes = app.get(QuoteService);
+    await openApp(BREAKER);
     await quotes.quote(2);
     paused = await topology.ownerOf('quote:2', prefix);
     await paused.pause();
@@ -137,17 +127,7 @@ describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
   }, 30_000);
 
   it('with circuitBreaker: false, every call to the paused server waits commandTimeout', async () => {
-    prefix = freshPrefix();
-    app = await startCacheApp(
-      {
-        ...topology.options(),
-        keyPrefix: prefix,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-        circuitBreaker: false,
-      },
-      [QuoteService],
-    );
-    quotes = app.get(QuoteService);
+    await openApp(false);
     await quotes.quote(3);
     paused = await topology.ownerOf('quote:3', prefix);
     await paused.pause();
