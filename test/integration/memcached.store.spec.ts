@@ -22,6 +22,7 @@ import {
   hashKey,
   physicalKey,
 } from '../../lib/stores/memcached/key-mapper.js';
+import { memcachedItems } from '../support/memcached-stats.js';
 import { freePort, startMemcached, type ServerProcess } from '../support/servers.js';
 import { describeStoreContract, eventually } from '../support/store-contract.js';
 
@@ -30,7 +31,10 @@ class Inspector {
   private buffer = '';
   private waiting?: { until: string; resolve: (text: string) => void };
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    private readonly port: number,
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -46,7 +50,7 @@ class Inspector {
   static open(port: number): Promise<Inspector> {
     return new Promise((resolve, reject) => {
       const socket = createConnection({ host: '127.0.0.1', port }, () =>
-        resolve(new Inspector(socket)),
+        resolve(new Inspector(socket, port)),
       );
       socket.once('error', reject);
     });
@@ -65,13 +69,9 @@ class Inspector {
     return Number(match?.[1]);
   }
 
-  /** Every item on the server (`lru_crawler metadump all`), keys decoded. */
-  async items(): Promise<{ key: string; exp: number }[]> {
-    const dump = await this.send('lru_crawler metadump all');
-    return [...dump.matchAll(/^key=(\S+) exp=(-?\d+) /gm)].map(([, key, exp]) => ({
-      key: decodeURIComponent(key),
-      exp: Number(exp),
-    }));
+  /** Every item on the server, keys decoded. */
+  items(): Promise<{ key: string; exp: number }[]> {
+    return memcachedItems(this.port);
   }
 
   close(): Promise<void> {

@@ -36,20 +36,26 @@ export async function memcachedStat(port: number, name: string): Promise<number>
 }
 
 /**
- * Every key a memcached server holds (`lru_crawler metadump all`), decoded; the crawler answers
- * BUSY while it is still walking for an earlier request, so that is asked again (a few times).
+ * Every item a memcached server holds, keys decoded. `metadump hash` walks the hash table, which
+ * holds every item; `metadump all` walks the LRU lists while the server moves items between them,
+ * and can miss an item written a moment before. The crawler answers BUSY while it still walks for
+ * an earlier request, so that is asked again (a few times).
  */
-export async function memcachedKeys(port: number): Promise<string[]> {
+export async function memcachedItems(port: number): Promise<{ key: string; exp: number }[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const dump = await metadump(port);
+    const dump = await memcachedCommand(port, 'lru_crawler metadump hash', METADUMP_END);
     if (dump.endsWith('END\r\n')) {
-      return [...dump.matchAll(/^key=(\S+) /gm)].map(([, key]) => decodeURIComponent(key));
+      return [...dump.matchAll(/^key=(\S+) exp=(-?\d+) /gm)].map(([, key, exp]) => ({
+        key: decodeURIComponent(key),
+        exp: Number(exp),
+      }));
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`memcached on port ${port} kept refusing lru_crawler metadump`);
 }
 
-function metadump(port: number): Promise<string> {
-  return memcachedCommand(port, 'lru_crawler metadump all', METADUMP_END);
+/** Every key a memcached server holds. */
+export async function memcachedKeys(port: number): Promise<string[]> {
+  return (await memcachedItems(port)).map(({ key }) => key);
 }
