@@ -15,6 +15,7 @@ interface Sample {
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  p999Ms: number;
 }
 
 let sink: unknown;
@@ -32,6 +33,7 @@ function summarize(ops: number, elapsedMs: number, latencies: number[]): Sample 
     opsPerSec: (ops / elapsedMs) * 1000,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    p999Ms: percentile(latencies, 99.9),
   };
 }
 
@@ -142,6 +144,20 @@ export class Comparison {
     );
   }
 
+  /** Median over rounds of `a`'s p99 ÷ `b`'s p99, both measured in the same round. */
+  p99Ratio(a: string, b: string): number {
+    return median(
+      this.rounds.map(
+        (round) => sampleOf(round.samples, a).p99Ms / sampleOf(round.samples, b).p99Ms,
+      ),
+    );
+  }
+
+  /** Median p99 of one contender. */
+  p99Ms(name: string): number {
+    return median(this.rounds.map((round) => sampleOf(round.samples, name).p99Ms));
+  }
+
   /** Median ops/s of one contender. */
   opsPerSec(name: string): number {
     return median(this.rounds.map((round) => opsOf(round.samples, name)));
@@ -166,10 +182,14 @@ export class Comparison {
   }
 }
 
-function opsOf(samples: Map<string, Sample>, name: string): number {
+function sampleOf(samples: Map<string, Sample>, name: string): Sample {
   const sample = samples.get(name);
   if (!sample) throw new Error(`no contender named "${name}"`);
-  return sample.opsPerSec;
+  return sample;
+}
+
+function opsOf(samples: Map<string, Sample>, name: string): number {
+  return sampleOf(samples, name).opsPerSec;
 }
 
 /** Each figure's median, latencies rounded for readable JSON. */
@@ -178,6 +198,7 @@ function medianSample(samples: readonly Sample[]): Sample {
     opsPerSec: median(samples.map((sample) => sample.opsPerSec)),
     p50Ms: round(median(samples.map((sample) => sample.p50Ms))),
     p99Ms: round(median(samples.map((sample) => sample.p99Ms))),
+    p999Ms: round(median(samples.map((sample) => sample.p999Ms))),
   };
 }
 

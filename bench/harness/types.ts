@@ -22,6 +22,8 @@ export interface ContenderResult {
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Where measured call by call (the network scenarios). */
+  p999Ms?: number;
   /** Median over repetitions of (this contender ÷ baseline) measured in the same repetition. */
   ratio: number;
   /** Scenario-specific figures (stampede counts, memory use). */

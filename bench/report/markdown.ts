@@ -15,7 +15,10 @@ function metrics(row: ContenderResult): string {
 
 function table(scenario: ScenarioResult): string[] {
   const withMetrics = scenario.contenders.some((row) => row.metrics);
-  const head = ['Contender', 'Kind', 'ops/s', 'p50 ms', 'p99 ms', `× ${scenario.baseline}`];
+  const withP999 = scenario.contenders.some((row) => row.p999Ms !== undefined);
+  const head = ['Contender', 'Kind', 'ops/s', 'p50 ms', 'p99 ms'];
+  if (withP999) head.push('p999 ms');
+  head.push(`× ${scenario.baseline}`);
   if (withMetrics) head.push('Figures');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const row of scenario.contenders) {
@@ -26,6 +29,7 @@ function table(scenario: ScenarioResult): string[] {
       formatNumber(row.opsPerSec),
       formatNumber(row.p50Ms),
       formatNumber(row.p99Ms),
+      ...(withP999 ? [formatNumber(row.p999Ms ?? Number.NaN)] : []),
       formatNumber(row.ratio),
     ];
     if (withMetrics) cells.push(metrics(row));

@@ -3,21 +3,33 @@ interface Waiter<T> {
   reject(error: unknown): void;
 }
 
+/** A key's place in the registry; `waiters` is set while a run is under way for the key. */
+interface Slot<T> {
+  waiters: Waiter<T>[] | undefined;
+}
+
+/** Idle slots are swept once the registry holds this many keys (or twice what is in flight). */
+const SWEEP_AT = 4096;
+
 /**
  * At most one run per key at a time in this process: callers that arrive while a run is under
- * way share its outcome, rejection included. The entry is removed when the run settles.
+ * way share its outcome, rejection included.
  *
  * The registry holds only the list of callers waiting, never the run's promise: a promise kept in
  * a long-lived Map ends up in V8's old generation, and whatever it resolves with (a 10 KB entry)
- * then survives young-generation collections until the next full one. Measured through
- * `@Cacheable`: 34 k → 57 k Redis hits/s at 100 in flight with 10 KB values.
+ * then survives young-generation collections until the next full one.
+ *
+ * A key keeps its slot when its run ends, and idle slots are swept in bulk: a Map entry added and
+ * deleted on every call made V8 rebuild the Map's table every few calls, and those tables were
+ * promoted out of the young generation (see BENCHMARKS.md, issue 13: the tail at 100 in flight).
  */
 export class SingleFlight<T> {
-  private readonly running = new Map<string, Waiter<T>[]>();
+  private readonly slots = new Map<string, Slot<T>>();
+  private sweepAt = SWEEP_AT;
 
   /** The outcome of the run under way for this key, or `undefined` when none is. */
   join(key: string): Promise<T> | undefined {
-    const waiters = this.running.get(key);
+    const waiters = this.slots.get(key)?.waiters;
     if (!waiters) return undefined;
     return new Promise<T>((resolve, reject) => waiters.push({ resolve, reject }));
   }
@@ -28,23 +40,42 @@ export class SingleFlight<T> {
    */
   track<R>(key: string, run: Promise<T>, pick: (value: T) => R): Promise<R> {
     const waiters: Waiter<T>[] = [];
-    this.running.set(key, waiters);
+    const slot = this.slotOf(key);
+    slot.waiters = waiters;
+    // A run started inside this one (re-entrant) may hold the slot by the time this one ends.
+    const release = () => {
+      if (slot.waiters === waiters) slot.waiters = undefined;
+    };
     return run.then(
       (value) => {
-        this.release(key, waiters);
+        release();
         for (const waiter of waiters) waiter.resolve(value);
         return pick(value);
       },
       (error: unknown) => {
-        this.release(key, waiters);
+        release();
         for (const waiter of waiters) waiter.reject(error);
         throw error;
       },
     );
   }
 
-  /** Ends the run's registration, unless a run started inside it (re-entrant) registered since. */
-  private release(key: string, waiters: Waiter<T>[]): void {
-    if (this.running.get(key) === waiters) this.running.delete(key);
+  /** Keys with a slot, idle or not. */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  private slotOf(key: string): Slot<T> {
+    const slot = this.slots.get(key);
+    if (slot) return slot;
+    if (this.slots.size >= this.sweepAt) this.sweepIdle();
+    const created: Slot<T> = { waiters: undefined };
+    this.slots.set(key, created);
+    return created;
+  }
+
+  private sweepIdle(): void {
+    for (const [key, slot] of this.slots) if (!slot.waiters) this.slots.delete(key);
+    this.sweepAt = Math.max(SWEEP_AT, 2 * this.slots.size);
   }
 }
