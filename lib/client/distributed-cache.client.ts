@@ -442,9 +442,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const loads = policy.load ?? this.loadDefaults;
     const outcome = loads.guarded
       ? this.cachedGuarded(key, load, policy, loads)
-      : chain(this.lookup(key, policy), (found): MaybePromise<Outcome> =>
-          found.hit ? found : this.loadAndStore(key, load, policy),
-        );
+      : this.lookupOrLoad(key, load, policy);
     if (!isPromiseLike(outcome)) {
       policy.onResult?.(outcome.result ?? 'hit', outcome.tier);
       return outcome.value as T;
@@ -453,6 +451,18 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       policy.onResult?.(first.result ?? 'hit', first.tier);
       return first.value as T;
     });
+  }
+
+  private lookupOrLoad<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+  ): MaybePromise<Outcome> {
+    const found = this.lookup(key, policy);
+    if (isPromiseLike<ReadResult>(found)) {
+      return found.then((read) => (read.hit ? read : this.loadAndStore(key, load, policy)));
+    }
+    return found.hit ? found : this.loadAndStore(key, load, policy);
   }
 
   /** A caller that joined a read or load under way counts as its own hit, miss or stale value. */
@@ -499,9 +509,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   ): MaybePromise<ReadResult> {
     const l1 = this.tiers?.l1;
     if (!l1) {
-      return chain(this.store.get(storeKey(key)), (stored) =>
-        this.accept(key, stored, policy, undefined, allowStale),
-      );
+      const stored = this.store.get(storeKey(key));
+      if (!isPromiseLike<string | undefined>(stored)) {
+        return this.accept(key, stored, policy, undefined, allowStale);
+      }
+      return stored.then((text) => this.accept(key, text, policy, undefined, allowStale));
     }
     const entry = l1.get(key);
     if (entry) return this.l1Hit(key, entry, policy, allowStale);
@@ -740,10 +752,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       return this.corrupt(key, error);
     }
     const { value, tags, stamp } = decoded;
-    const found = (): ReadResult =>
-      this.fresh({ hit: true, value, stored, stamp, tier: 'l2' }, allowStale);
-    if (!tags) return found();
-    return chain(this.tags.isCurrent(tags), (current) => (current ? found() : this.miss()));
+    const found: Hit = { hit: true, value, stored, stamp, tier: 'l2' };
+    if (!tags) return this.fresh(found, allowStale);
+    return chain(this.tags.isCurrent(tags), (current) =>
+      current ? this.fresh(found, allowStale) : this.miss(),
+    );
   }
 
   /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */

@@ -96,9 +96,19 @@ export class SafeStore {
       const overlay = this.replay.overlay(key);
       if (overlay.known) return overlay.value;
     }
+    if (this.synchronous) return this.readNow(key);
     if (this.guardian && !this.guardian.allowsKey(key)) return undefined;
     if (this.coalescer) return this.coalescer.get(key);
     return this.readOne(key);
+  }
+
+  /** A read on a store that answers at once: nothing to retry or to break a circuit for. */
+  private readNow(key: string): string | undefined {
+    try {
+      return this.store.get(key) as string | undefined;
+    } catch (error) {
+      return this.reportMiss('get', error);
+    }
   }
 
   /** Values in key order, or `undefined` when the store could not answer at all. */

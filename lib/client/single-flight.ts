@@ -26,9 +26,12 @@ const SWEEP_AT = 4096;
 export class SingleFlight<T> {
   private readonly slots = new Map<string, Slot<T>>();
   private sweepAt = SWEEP_AT;
+  /** Runs under way: none (every hit on the memory store) spares the lookup of the key. */
+  private running = 0;
 
   /** The outcome of the run under way for this key, or `undefined` when none is. */
   join(key: string): Promise<T> | undefined {
+    if (this.running === 0) return undefined;
     const waiters = this.slots.get(key)?.waiters;
     if (!waiters) return undefined;
     return new Promise<T>((resolve, reject) => waiters.push({ resolve, reject }));
@@ -42,8 +45,10 @@ export class SingleFlight<T> {
     const waiters: Waiter<T>[] = [];
     const slot = this.slotOf(key);
     slot.waiters = waiters;
+    this.running++;
     // A run started inside this one (re-entrant) may hold the slot by the time this one ends.
     const release = () => {
+      this.running--;
       if (slot.waiters === waiters) slot.waiters = undefined;
     };
     return run.then(

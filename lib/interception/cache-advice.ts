@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { WritePolicy } from '../client/distributed-cache.client.js';
+import { storable } from './storable.js';
 import type {
   CacheableOptions,
   CacheEvictOptions,
@@ -7,7 +8,7 @@ import type {
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { defaultKey, resolve, resolveKey, resolveList } from './cache-key.js';
 import type { InterceptedMethod } from './intercepted-method.js';
-import { isObservableValue, observedKind } from './method-kind.js';
+import { observedKind } from './method-kind.js';
 import type { BoundOperation, BoundPlan } from './method-plan.js';
 import { invokeObservable, storingLast, thenEvicting } from './observable-advice.js';
 
@@ -63,8 +64,9 @@ export class CachedCall {
   main(): MaybePromise<unknown> {
     const { cacheable, put } = this.plan;
     if (cacheable) {
-      const policy = this.policyFor(cacheable);
-      return policy ? cacheable.target.cached(policy.key, this.run, policy) : this.run();
+      const key = this.keyFor(cacheable);
+      const policy = key === undefined ? undefined : this.writePolicyFor(cacheable);
+      return policy ? cacheable.target.cached(key!, this.run, policy) : this.run();
     }
     if (put) return chain(this.run, (value) => this.store(put, value));
     return this.run();
@@ -72,18 +74,35 @@ export class CachedCall {
 
   /** The key and write policy of this call, or `undefined` to bypass the cache. */
   policyFor(operation: BoundOperation<CacheableOptions>): CallPolicy | undefined {
+    const key = this.keyFor(operation);
+    const policy = key === undefined ? undefined : this.writePolicyFor(operation);
+    return policy && { ...policy, key: key! };
+  }
+
+  /** The key of this call, or `undefined` to bypass the cache (`condition`, or a key that threw). */
+  private keyFor(operation: BoundOperation<CacheableOptions>): string | undefined {
     const { args, plan } = this;
-    const { options, target } = operation;
+    const { options } = operation;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
-      const key =
-        options.key === undefined
-          ? defaultKey(plan.className, plan.methodName, args)
-          : resolveKey(options.key, args, plan.name);
+      return options.key === undefined
+        ? defaultKey(plan.className, plan.methodName, args)
+        : resolveKey(options.key, args, plan.name);
+    } catch (error) {
+      this.reportOptions(operation, error);
+      return undefined;
+    }
+  }
+
+  /** TTL, tags and the rest of this call's write policy; `undefined` when an option threw. */
+  private writePolicyFor(operation: BoundOperation<CacheableOptions>): WritePolicy | undefined {
+    if (operation.fixedPolicy) return operation.fixedPolicy;
+    const { args, plan } = this;
+    const { options, stats } = operation;
+    try {
       const tags =
         options.tags === undefined ? undefined : resolveList(options.tags, args, 'tags', plan.name);
       return {
-        key,
         ttlMs: this.ttlMsFor(operation),
         tags: tags?.length ? tags : undefined,
         shouldStore: options.unless ? (value) => this.shouldStore(operation, value) : storable,
@@ -91,13 +110,17 @@ export class CachedCall {
         clone: options.clone,
         load: operation.load,
         method: plan.name,
-        onResult: operation.stats?.onResult,
-        onLoad: operation.stats?.onLoad,
+        onResult: stats?.onResult,
+        onLoad: stats?.onLoad,
       };
     } catch (error) {
-      target.report(`resolving the cache options of ${plan.name}`, error);
+      this.reportOptions(operation, error);
       return undefined;
     }
+  }
+
+  private reportOptions(operation: BoundOperation<CacheableOptions>, error: unknown): void {
+    operation.target.report(`resolving the cache options of ${this.plan.name}`, error);
   }
 
   /** Stores `value` as `operation` says (when its options resolve), then answers `value`. */
@@ -216,9 +239,4 @@ export class CachedCall {
     }
     return target.evict(keys, tags, this.plan.name);
   }
-}
-
-/** A method result that can be stored: not an Observable or a promise met where a value was due. */
-export function storable(value: unknown): boolean {
-  return !isObservableValue(value) && !isPromiseLike(value);
 }

@@ -17,7 +17,9 @@ import type { LoaderResilienceOptions } from '../interfaces/cache-module-options
 import type { LoadPolicy } from '../resilience/load-policy.js';
 import type { MethodStats } from '../observability/method-stats.js';
 import { toTtlMs } from '../utils/ttl.js';
+import type { WritePolicy } from '../client/distributed-cache.client.js';
 import type { AppCaches } from './app-caches.js';
+import { storable } from './storable.js';
 import type { CacheCallTarget } from './cache-call-target.js';
 
 /** One cache operation of a method: its decorator's options and the cache they name. */
@@ -46,6 +48,11 @@ export type BoundOperation<O> = Operation<O> & {
   readonly load?: LoadPolicy;
   /** `@Cacheable`: the method's counters on its cache. */
   readonly stats?: MethodStats;
+  /**
+   * `@Cacheable` / `@CachePut`: the write policy of every call, made once, when no option
+   * depends on the call's arguments (no `tags`, no `unless`, no `ttl` function).
+   */
+  readonly fixedPolicy?: WritePolicy;
 };
 
 /** A class plan with each operation's cache found in one app. */
@@ -118,8 +125,15 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
     const stats = decorator === '@Cacheable' ? target.methodStats?.(plan.name) : undefined;
     return { ...operation, target, load, stats };
   };
-  const cacheable = plan.cacheable && bind(plan.cacheable, '@Cacheable');
-  const put = plan.put && bind(plan.put, '@CachePut');
+  const writing = <O extends CacheableOptions>(
+    operation: Operation<O>,
+    decorator: string,
+  ): BoundOperation<O> => {
+    const bound = bind(operation, decorator);
+    return { ...bound, fixedPolicy: fixedPolicyOf(bound, plan.name) };
+  };
+  const cacheable = plan.cacheable && writing(plan.cacheable, '@Cacheable');
+  const put = plan.put && writing(plan.put, '@CachePut');
   return {
     ...plan,
     cacheable,
@@ -127,6 +141,27 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
     evictBefore: plan.evictBefore.map((e) => bind(e, '@CacheEvict')),
     evictAfter: plan.evictAfter.map((e) => bind(e, '@CacheEvict')),
     synchronous: (cacheable ?? put)?.target.synchronous ?? true,
+  };
+}
+
+/** The write policy of every call of `operation`, or `undefined` when it depends on the call. */
+function fixedPolicyOf(
+  operation: BoundOperation<CacheableOptions>,
+  name: string,
+): WritePolicy | undefined {
+  const { options, constantTtl, target, load, stats } = operation;
+  if (options.tags !== undefined || options.unless || (!constantTtl && options.ttl !== undefined)) {
+    return undefined;
+  }
+  return {
+    ttlMs: constantTtl ? constantTtl.ms : target.ttlMsOf(undefined, `the ttl of ${name}`),
+    shouldStore: storable,
+    type: options.type,
+    clone: options.clone,
+    load,
+    method: name,
+    onResult: stats?.onResult,
+    onLoad: stats?.onLoad,
   };
 }
 

@@ -23,6 +23,8 @@ export class DecodedValue {
   private copier?: Copier;
   /** Known once a read without copies asked: `false` when the value cannot be frozen. */
   private freezable?: boolean;
+  /** Set once `value` is deep-frozen for reads without copies. */
+  private frozenValue = false;
   /** The frozen instances handed out to reads with `type`, by class (`User`, then `[User]`). */
   private instances?: Map<Type<unknown>, unknown>;
   private arrays?: Map<Type<unknown>, unknown>;
@@ -49,7 +51,13 @@ export class DecodedValue {
   }
 
   private frozen(type: ValueType | undefined): unknown {
-    if (type === undefined) return deepFreeze(this.value);
+    if (type === undefined) {
+      if (!this.frozenValue) {
+        deepFreeze(this.value);
+        this.frozenValue = true;
+      }
+      return this.value;
+    }
     const byClass = Array.isArray(type)
       ? (this.arrays ??= new Map())
       : (this.instances ??= new Map());
