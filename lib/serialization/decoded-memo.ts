@@ -44,7 +44,7 @@ export class DecodedMemo {
       entry = new DecodedValue(this.codec, stored);
       this.remember(stored, entry);
     }
-    return { value: entry.read(type, clone), tags: entry.tags, stamp: entry.stamp };
+    return entry.entry(type, clone);
   }
 
   /** Forgets every entry. */

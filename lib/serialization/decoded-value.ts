@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { cloneValue } from './clone-value.js';
 import { deepFreeze, isFreezable } from './deep-freeze.js';
-import type { EntryCodec, TagVersions } from './entry-codec.js';
+import type { DecodedEntry, EntryCodec, TagVersions } from './entry-codec.js';
 import type { EntryStamp } from './entry-stamp.js';
 import { restoreType, type ValueType } from './value-type.js';
 import { copierFor, type Copier } from './shape-copier.js';
@@ -25,6 +25,7 @@ export class DecodedValue {
   private freezable?: boolean;
   /** Set once `value` is deep-frozen for reads without copies. */
   private frozenValue = false;
+  private frozenEntry?: DecodedEntry;
   /** The frozen instances handed out to reads with `type`, by class (`User`, then `[User]`). */
   private instances?: Map<Type<unknown>, unknown>;
   private arrays?: Map<Type<unknown>, unknown>;
@@ -37,6 +38,18 @@ export class DecodedValue {
     if (stamp) this.stamp = stamp;
     this.plain = codec.isPlain(stored);
     this.size = sizeOfText(stored);
+  }
+
+  /** `read` with the entry's tags and stamp; one unchanging entry for the frozen plain value. */
+  entry(type?: ValueType, clone = true): DecodedEntry {
+    if (!clone && type === undefined && this.frozenEntry) return this.frozenEntry;
+    const entry: DecodedEntry = {
+      value: this.read(type, clone),
+      tags: this.tags,
+      stamp: this.stamp,
+    };
+    if (!clone && type === undefined && this.frozenValue) this.frozenEntry = entry;
+    return entry;
   }
 
   /** The value as a read asks: instances of `type`, and a copy of its own unless `clone` is false. */
