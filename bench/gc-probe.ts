@@ -4,13 +4,13 @@ import { startMemcached, startRedis } from '../test/support/servers.js';
 import { startOurApp } from './contenders/ours.js';
 import { KEY_COUNT, makeProfile } from './contenders/payload.js';
 import { cacheManager, keyvRedis } from './contenders/peers.js';
-import { rawMemjs } from './contenders/raw-clients.js';
+import { rawMemjs, rawRedis } from './contenders/raw-clients.js';
 import { percentile } from './harness/stats.js';
 
 /**
  * What the young-generation collector costs each contender of a hit at 100 in flight (the p99
  * there is mostly a call that waited for a scavenge): `npm run bench:gc -- redis` (or
- * `memcached`; `--seconds=2 --rounds=3`). Prints, per contender and round, ops/s, p50/p99/p999,
+ * `memcached`; `--seconds=2 --rounds=3`, `--bytes=10000` for the Redis value size). Prints, per contender and round, ops/s, p50/p99/p999,
  * scavenges per 100k calls, the mean scavenge pause and how much the heap grew over the round
  * (what young collections promoted, until a full one). `node --trace-gc-nvp` shows each one.
  */
@@ -91,18 +91,26 @@ async function contenders(store: string) {
     ];
     return { calls, close: () => Promise.all([ours.close(), memjs.close(), server.stop()]) };
   }
+  const bytes = flag('bytes', 200);
   const server = await startRedis();
   const ours = await startOurApp({ store: 'redis', redis: { url: server.url } });
   const peer = cacheManager(keyvRedis(server.url));
+  const raw = rawRedis(server.url, false);
   for (let id = 0; id < KEY_COUNT; id++) {
-    await ours.service.findBlob(id, 200);
-    await peer.getOrSet(`profile:${id}`, async () => makeProfile(id, 200));
+    await ours.service.findBlob(id, bytes);
+    await peer.getOrSet(`profile:${id}`, async () => makeProfile(id, bytes));
+    await raw.set(`raw:${id}`, JSON.stringify(makeProfile(id, bytes)));
   }
   const calls: [string, Call][] = [
-    ['@Cacheable (redis)', (i) => ours.service.findBlob(i % KEY_COUNT, 200)],
+    ['@Cacheable (redis)', (i) => ours.service.findBlob(i % KEY_COUNT, bytes)],
     ['cache-manager get', (i) => peer.get(`profile:${i % KEY_COUNT}`)],
+    [
+      'ioredis GET + parse',
+      (i) => raw.get(`raw:${i % KEY_COUNT}`).then((text) => JSON.parse(text ?? '')),
+    ],
   ];
-  return { calls, close: () => Promise.all([ours.close(), peer.close(), server.stop()]) };
+  const close = () => Promise.all([ours.close(), peer.close(), raw.quit(), server.stop()]);
+  return { calls, close };
 }
 
 async function main(): Promise<void> {
