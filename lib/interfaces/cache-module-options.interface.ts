@@ -52,9 +52,10 @@ export interface RedisConnectionOptions {
   cluster?: { nodes: ClusterNode[] } & ClusterOptions;
   /**
    * Redis Sentinel: the sentinels and the monitored master's name, plus any ioredis options.
-   * Default that differs from ioredis: `failoverDetector: true`, so the client reconnects to the
+   * Defaults that differ from ioredis: `failoverDetector: true`, so the client reconnects to the
    * new master as soon as a sentinel announces `+switch-master` (one extra connection to each
-   * sentinel).
+   * sentinel); with `redis.tls`, `enableTLSForSentinelMode: true`, so the master and replicas are
+   * reached over TLS (ioredis would use plain TCP). TLS to the sentinels themselves: `sentinelTLS`.
    * @example { sentinels: [{ host: 'sentinel-1', port: 26379 }], name: 'mymaster' }
    */
   sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string } & RedisOptions;

@@ -1,5 +1,6 @@
 import { CacheError } from '../errors.js';
 import type { CacheSerializer } from '../interfaces/cache-module-options.interface.js';
+import { dropOwnProtoKeys } from './drop-proto-keys.js';
 import { EXTENDED_MARK } from './extended-annotation.js';
 import { readStamp, STAMP_MARK, writeStamp, type EntryStamp } from './entry-stamp.js';
 import { faithfulSerializer } from './faithful.serializer.js';
@@ -64,10 +65,10 @@ export class EntryCodec {
   decode(stored: string): DecodedEntry {
     if (stored[0] === STAMP_MARK) return this.decodeStamped(stored);
     try {
-      if (stored[0] === PLAIN) return { value: this.serializer.deserialize(stored.slice(1)) };
+      if (stored[0] === PLAIN) return { value: this.deserialize(stored.slice(1)) };
       if (stored[0] === TAGGED) return this.decodeTagged(stored);
       if (stored[0] === EXTENDED_MARK && this.faithful) {
-        return { value: this.serializer.deserialize(stored) };
+        return { value: this.deserialize(stored) };
       }
     } catch (cause) {
       throw corrupt(stored, cause);
@@ -81,6 +82,17 @@ export class EntryCodec {
     let at = stored[0] === STAMP_MARK ? stored.indexOf('\n') + 1 : 0;
     if (stored[at] === TAGGED) at = stored.indexOf('\n', at) + 1;
     return stored[at] !== EXTENDED_MARK;
+  }
+
+  /**
+   * Every decoded value, whoever reads it (a call, the memo, L1), comes from here. A serializer of
+   * the user's may hand out own `__proto__` keys: they are dropped. The built-in ones (`copyable`)
+   * drop them as they parse, so their values are not walked twice.
+   */
+  private deserialize(text: string): unknown {
+    const value = this.serializer.deserialize(text);
+    if (!this.copyable) dropOwnProtoKeys(value);
+    return value;
   }
 
   private decodeStamped(stored: string): DecodedEntry {
@@ -98,7 +110,7 @@ export class EntryCodec {
     if (newline < 0) throw corrupt(stored);
     const tags = JSON.parse(stored.slice(1, newline)) as TagVersions;
     if (!tags || typeof tags !== 'object') throw corrupt(stored);
-    return { tags, value: this.serializer.deserialize(stored.slice(newline + 1)) };
+    return { tags, value: this.deserialize(stored.slice(newline + 1)) };
   }
 }
 

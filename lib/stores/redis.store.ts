@@ -15,6 +15,7 @@ import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { explainRedisFailure } from './redis/redis-failures.js';
 import { refusedCommands } from './redis/permission-probe.js';
+import { clusterTlsRefusal } from './redis/tls-probe.js';
 import { groupKeys, keyHead, prefixPattern, wireKey } from './redis/redis-keys.js';
 import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
 import calculateSlot from 'cluster-key-slot';
@@ -97,6 +98,8 @@ export class RedisStore implements CacheStore {
    * password); cleared once ready.
    */
   private connectionRefusal?: Error;
+  /** A TLS probe of a Cluster node is under way (`explainClusterTls`). */
+  private probingTls = false;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
   private closed = false;
@@ -308,8 +311,26 @@ export class RedisStore implements CacheStore {
       onError?.(error);
     };
     client.on('error', failed);
-    if (client.isCluster) client.on('node error', failed);
+    if (client.isCluster) {
+      client.on('node error', (error: Error, node: string) => {
+        failed(error);
+        void this.explainClusterTls(client as Cluster, node);
+      });
+    }
     client.on('ready', () => (this.connectionRefusal = undefined));
+  }
+
+  /** A Cluster hides why TLS to a node fails: find out, once at a time, until explained or ready. */
+  private async explainClusterTls(cluster: Cluster, node: string): Promise<void> {
+    if (this.probingTls || this.connectionRefusal || cluster.status === 'ready') return;
+    this.probingTls = true;
+    try {
+      const refusal = await clusterTlsRefusal(cluster, node, this.connectTimeout);
+      // Ready in the meantime: the refusal is over (and 'ready' already cleared the last one).
+      if (refusal && !isReady(cluster)) this.connectionRefusal ??= refusal;
+    } finally {
+      this.probingTls = false;
+    }
   }
 
   /** The client, unless a call must first wait for the first connection (or the store is closed). */
@@ -396,6 +417,10 @@ export class RedisStore implements CacheStore {
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
+}
+
+function isReady(client: RedisClient): boolean {
+  return client.status === 'ready';
 }
 
 function addressOf(client: Redis): string {

@@ -228,6 +228,22 @@ export function describeHostileInput(spec: BackendSpec) {
         expect(Object.hasOwn(hit!.list[0], '__proto__')).toBe(false);
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       });
+
+      it('7: drops own __proto__ keys from what a custom serializer (plain JSON.parse) decodes too', async () => {
+        const naive = await open({
+          serializer: { serialize: (value) => JSON.stringify(value), deserialize: JSON.parse },
+        });
+        await naive.store.set('top', 'J{"__proto__":{"polluted":true},"a":1}');
+        await naive.store.set('deep', 'J{"list":[{"m":{"__proto__":{"polluted":true}}}]}');
+        const top = await naive.client.get<Record<string, unknown>>('top');
+        expect(top).toEqual({ a: 1 });
+        expect(Object.hasOwn(top!, '__proto__')).toBe(false);
+        expect(Object.getPrototypeOf(Object.assign({}, top))).toBe(Object.prototype);
+        const [deep] = await naive.client.getMany<{ list: { m: object }[] }>(['deep']);
+        expect(Object.hasOwn(deep!.list[0].m, '__proto__')).toBe(false);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(naive.client.stats().errors).toBe(0);
+      });
     });
 
     describe('keys', () => {

@@ -3,14 +3,23 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
-import { inspectRedis } from './redis-cli.js';
-import { freePort, startRedis, type RedisServer } from './servers.js';
+import { inspectRedis, redisCliTlsArgs } from './redis-cli.js';
+import {
+  freePort,
+  startRedis,
+  startTlsRedis,
+  type RedisServer,
+  type RedisTlsSettings,
+} from './servers.js';
 import { eventually } from './store-contract.js';
 
 const run = promisify(execFile);
 
-/** A node's bus port is its port + 10000 (Redis's fixed offset). */
+/** A node's bus port is its port + 10000 (Redis's fixed offset), its `tls-port` on a TLS node. */
 const BUS_OFFSET = 10_000;
+
+/** The bus and replication over TLS too: a TLS-only node (`port 0`) has no plain port to use. */
+const TLS_TOPOLOGY_ARGS = ['--tls-cluster', 'yes', '--tls-replication', 'yes'];
 
 /** One line of `CLUSTER NODES`, as one node sees another. */
 export interface ClusterNodeView {
@@ -62,18 +71,24 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout`, ms: how long a silent master takes to be marked failed. */
   nodeTimeoutMs?: number;
+  /**
+   * TLS only: every node with `port 0` and `tls-port`, `tls-cluster yes` (the bus) and
+   * `tls-replication yes`; the inspectors and `redis-cli --cluster create` use TLS too.
+   */
+  tls?: RedisTlsSettings;
 }
 
 /**
  * A real Redis Cluster on loopback: `masters × (1 + replicasPerMaster)` `redis-server
  * --cluster-enabled yes` processes on free ports (bus ports free too), joined by `redis-cli
  * --cluster create … --cluster-yes`, resolved once the cluster is `ok` everywhere and every
- * replica is in sync. Whatever was started is stopped again when start-up fails.
+ * replica is in sync (over TLS only with `tls`). Whatever was started is stopped again when
+ * start-up fails.
  */
 export async function startRedisCluster(
   options: RedisClusterOptions = {},
 ): Promise<RedisClusterHarness> {
-  const { masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 2000 } = options;
+  const { masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 2000, tls } = options;
   const members: ClusterMember[] = [];
   const dead = new Set<ClusterMember>();
   let stopped: Promise<void> | undefined;
@@ -158,7 +173,7 @@ export async function startRedisCluster(
   try {
     const count = masters * (1 + replicasPerMaster);
     const servers = await Promise.all(
-      Array.from({ length: count }, () => startClusterNode(nodeTimeoutMs)),
+      Array.from({ length: count }, () => startClusterNode(nodeTimeoutMs, tls)),
     );
     members.push(...servers);
     await run('redis-cli', [
@@ -168,6 +183,7 @@ export async function startRedisCluster(
       '--cluster-replicas',
       String(replicasPerMaster),
       '--cluster-yes',
+      ...redisCliTlsArgs(tls),
     ]);
     await harness.healthy();
     return harness;
@@ -255,26 +271,26 @@ export async function clusterNodes(inspector: Redis): Promise<ClusterNodeView[]>
 }
 
 /**
- * One `--cluster-enabled` node whose port and bus port are both free. A bus port taken between the
- * check and the start makes redis-server exit: then try other ports.
+ * One `--cluster-enabled` node whose port and bus port are both free (TLS only with `tls`). A bus
+ * port taken between the check and the start makes redis-server exit: then try other ports.
  */
-async function startClusterNode(nodeTimeoutMs: number, attempts = 5): Promise<ClusterMember> {
+async function startClusterNode(
+  nodeTimeoutMs: number,
+  tls: RedisTlsSettings | undefined,
+  attempts = 5,
+): Promise<ClusterMember> {
+  const args = [
+    ...['--cluster-enabled', 'yes', '--cluster-node-timeout', String(nodeTimeoutMs)],
+    ...['--repl-diskless-sync-delay', '0'],
+  ];
   for (let attempt = 1; ; attempt++) {
     const port = await freeClusterPort();
     let server: RedisServer | undefined;
     try {
-      server = await startRedis(
-        [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-node-timeout',
-          String(nodeTimeoutMs),
-          '--repl-diskless-sync-delay',
-          '0',
-        ],
-        port,
-      );
-      const inspector = inspectRedis(port);
+      server = tls
+        ? await startTlsRedis(tls, [...args, ...TLS_TOPOLOGY_ARGS], port)
+        : await startRedis(args, port);
+      const inspector = inspectRedis(port, tls);
       // PING answers only once start-up (bus port bound) is over; redis exits when it cannot bind.
       try {
         await inspector.ping();

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { inspectRedis } from './redis-cli.js';
-import { startProcess, startRedis, type RedisServer, type ServerProcess } from './servers.js';
+import {
+  startProcess,
+  startRedis,
+  startTlsRedis,
+  tlsServerArgs,
+  type RedisServer,
+  type RedisTlsSettings,
+  type ServerProcess,
+} from './servers.js';
 import { eventually } from './store-contract.js';
 
 /** One data node (master or replica) with an outside connection to inspect it. */
@@ -40,6 +48,12 @@ export interface RedisSentinelOptions {
   downAfterMs?: number;
   /** `failover-timeout`, ms. */
   failoverTimeoutMs?: number;
+  /**
+   * TLS only: the data nodes with `port 0`, `tls-port` and `tls-replication yes`; the sentinels
+   * with `port 0`, `tls-port` and `tls-replication yes` (a sentinel connects to masters, replicas
+   * and the other sentinels over TLS when `tls-replication` is on). The inspectors use TLS too.
+   */
+  tls?: RedisTlsSettings;
 }
 
 const SENTINELS = 3;
@@ -48,13 +62,13 @@ const QUORUM = 2;
 /**
  * A real Sentinel setup on loopback: a master, one replica (both with
  * `repl-diskless-sync-delay 0`, so the replica syncs at once) and three sentinels (`redis-server
- * <conf> --sentinel`, quorum 2). Resolves once the setup can fail over; whatever was started is
- * stopped again when start-up fails.
+ * <conf> --sentinel`, quorum 2), over TLS only with `tls`. Resolves once the setup can fail over;
+ * whatever was started is stopped again when start-up fails.
  */
 export async function startRedisSentinel(
   options: RedisSentinelOptions = {},
 ): Promise<RedisSentinelHarness> {
-  const { name = 'ndc-master', downAfterMs = 1000, failoverTimeoutMs = 3000 } = options;
+  const { name = 'ndc-master', downAfterMs = 1000, failoverTimeoutMs = 3000, tls } = options;
   const nodes: SentinelDataNode[] = [];
   const sentinels: { proc: ServerProcess; inspector: Redis; dir: string }[] = [];
   const dead = new Set<SentinelDataNode>();
@@ -138,10 +152,11 @@ export async function startRedisSentinel(
 
   try {
     const replication = ['--repl-diskless-sync-delay', '0'];
-    const master = await startDataNode(replication, nodes);
+    const master = await startDataNode(replication, nodes, tls);
     await startDataNode(
       [...replication, '--replicaof', master.server.host, String(master.server.port)],
       nodes,
+      tls,
     );
     for (let i = 0; i < SENTINELS; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'ndc-sentinel-'));
@@ -151,7 +166,7 @@ export async function startRedisSentinel(
         writeFileSync(
           conf,
           [
-            `port ${port}`,
+            ...listenLines(port, tls),
             'bind 127.0.0.1',
             'protected-mode no',
             `dir ${dir}`,
@@ -167,7 +182,7 @@ export async function startRedisSentinel(
         rmSync(dir, { recursive: true, force: true });
         throw error;
       });
-      sentinels.push({ proc, dir, inspector: inspectRedis(proc.port) });
+      sentinels.push({ proc, dir, inspector: inspectRedis(proc.port, tls) });
     }
     await harness.healthy();
     return harness;
@@ -177,11 +192,24 @@ export async function startRedisSentinel(
   }
 }
 
-async function startDataNode(args: string[], into: SentinelDataNode[]): Promise<SentinelDataNode> {
-  const server = await startRedis(args);
-  const node = { server, inspector: inspectRedis(server.port) };
+async function startDataNode(
+  args: string[],
+  into: SentinelDataNode[],
+  tls: RedisTlsSettings | undefined,
+): Promise<SentinelDataNode> {
+  const server = tls
+    ? await startTlsRedis(tls, [...args, '--tls-replication', 'yes'])
+    : await startRedis(args);
+  const node = { server, inspector: inspectRedis(server.port, tls) };
   into.push(node);
   return node;
+}
+
+/** A sentinel's `port` lines: plain, or TLS only (`port 0`, `tls-port`) with `tls-replication`. */
+function listenLines(port: number, tls: RedisTlsSettings | undefined): string[] {
+  if (!tls) return [`port ${port}`];
+  const directives = tlsServerArgs(tls).map(([name, value]) => `${name} ${value}`);
+  return ['port 0', `tls-port ${port}`, ...directives, 'tls-replication yes'];
 }
 
 /** A flat `[field, value, field, value, …]` reply as an object. */

@@ -158,19 +158,31 @@ export interface RedisTlsSettings {
   authClients: boolean;
 }
 
-/** A `redis-server` that speaks TLS only, on a free loopback port (`url` is `rediss://`). */
+/**
+ * A `redis-server` that speaks TLS only (`port 0`), on a free loopback port or on `port` when given
+ * (`url` is `rediss://`).
+ */
 export async function startTlsRedis(
   tls: RedisTlsSettings,
   extraArgs: string[] = [],
+  port?: number,
 ): Promise<RedisServer> {
   const server = await startRedisOn(
     (p) => ['--port', '0', '--tls-port', String(p)],
-    [
-      ...['--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca],
-      ...['--tls-auth-clients', tls.authClients ? 'yes' : 'no', ...extraArgs],
-    ],
+    [...tlsServerArgs(tls).flatMap(([name, value]) => [`--${name}`, value]), ...extraArgs],
+    port,
   );
   return Object.assign(server, { url: `rediss://${HOST}:${server.port}` });
+}
+
+/** The `tls-*` directives of `tls` as `[name, value]` pairs, for a command line or a config file. */
+export function tlsServerArgs(tls: RedisTlsSettings): [string, string][] {
+  return [
+    ['tls-cert-file', tls.cert],
+    ['tls-key-file', tls.key],
+    ['tls-ca-cert-file', tls.ca],
+    ['tls-auth-clients', tls.authClients ? 'yes' : 'no'],
+  ];
 }
 
 async function startRedisOn(

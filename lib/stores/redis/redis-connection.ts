@@ -62,22 +62,34 @@ function createClient(connection: RedisSettings, defaults: RedisOptions): RedisC
   if (sentinel) {
     const { sentinels, name, ...sentinelOptions } = sentinel;
     const timeouts = { sentinelCommandTimeout: defaults.connectTimeout };
-    return new Redis({
-      ...defaults,
-      ...timeouts,
-      // Subscribe to the sentinels' +switch-master and reconnect at once: otherwise, after a
-      // switch-over that leaves the old master running, every app server keeps reading and writing
-      // it until the sentinels demote it, seconds later.
-      failoverDetector: true,
-      ...defined({ db }),
-      ...sentinelOptions,
-      ...options,
-      sentinels,
-      name,
-    });
+    return new Redis(
+      withTlsToDataNodes({
+        ...defaults,
+        ...timeouts,
+        // Subscribe to the sentinels' +switch-master and reconnect at once: otherwise, after a
+        // switch-over that leaves the old master running, every app server keeps reading and
+        // writing it until the sentinels demote it, seconds later.
+        failoverDetector: true,
+        ...defined({ db }),
+        ...sentinelOptions,
+        ...options,
+        sentinels,
+        name,
+      }),
+    );
   }
   const direct = { ...defaults, ...defined({ host, port, db }), ...options };
   return url ? new Redis(url, direct) : new Redis(direct);
+}
+
+/**
+ * With sentinels, ioredis ignores `tls` and reaches the master in plain TCP unless
+ * `enableTLSForSentinelMode` is on: `tls` given turns it on, unless set explicitly. (The sentinels
+ * themselves are reached with ioredis's `sentinelTLS`, which is left to the user.)
+ */
+function withTlsToDataNodes(options: RedisOptions): RedisOptions {
+  if (!options.tls || options.enableTLSForSentinelMode !== undefined) return options;
+  return { ...options, enableTLSForSentinelMode: true };
 }
 
 function createCluster(
