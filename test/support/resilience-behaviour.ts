@@ -219,19 +219,21 @@ export function describeResilience(spec: BackendSpec) {
       it('with refreshAhead: true, a key read steadily never expires and no caller waits for the loader', async () => {
         const app = await open();
         const source = new Source();
-        source.delayMs = 20;
-        const options = { ttl: '200ms', refreshAhead: true };
+        // Probabilistic refresh starts a few load times before expiry, so the margin scales with
+        // the load time: a 100 ms load keeps it well above a busy machine's scheduling delays.
+        source.delayMs = 100;
+        const options = { ttl: '1s', refreshAhead: true };
         await getOrSet(app, 'x', source, options);
         const missesBefore = app.client.stats().misses;
         let slowest = 0;
-        const until = Date.now() + 1000;
+        const until = Date.now() + 2500;
         while (Date.now() < until) {
           const started = performance.now();
           await getOrSet(app, 'x', source, options);
           slowest = Math.max(slowest, performance.now() - started);
           await sleep(2);
         }
-        expect(source.calls).toBeGreaterThanOrEqual(4);
+        expect(source.calls).toBeGreaterThanOrEqual(3);
         expect(app.client.stats().misses).toBe(missesBefore);
         expect(slowest).toBeLessThan(source.delayMs + 200);
       });
