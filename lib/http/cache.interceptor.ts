@@ -3,7 +3,6 @@ import {
   Logger,
   mixin,
   Optional,
-  StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -19,6 +18,7 @@ import { CacheOptionsError } from '../errors.js';
 import { asCallTarget, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type { CacheInterceptorOptions } from '../interfaces/http-cache.interface.js';
 import { chain, type MaybePromise } from '../utils/maybe-promise.js';
+import { isStorableResponse } from './handler-response.js';
 import { ResponseCachePlans, type ResponseCachePlan } from './response-cache-plan.js';
 import { varyKey } from './response-key.js';
 
@@ -33,8 +33,10 @@ const X_CACHE: Record<CallResult, string> = { hit: 'HIT', miss: 'MISS', stale: '
  * not milliseconds). Goes through the cache's own cache-aside, so concurrent requests for one key
  * run the handler once, and `grace` serves a stale response when the handler fails. Sets
  * `X-Cache: HIT | MISS | STALE` from what happened. Anything but an HTTP request (RPC, GraphQL,
- * WebSocket) and any method but GET pass through untouched; the handler's errors reach the
- * caller as they are, and are never cached.
+ * WebSocket), any method but GET and a handler that sends the response itself (`@Res()` without
+ * `passthrough`) pass through untouched; the handler's errors reach the caller as they are, and
+ * are never cached. A response that cannot be kept (`undefined`, `null`, a stream such as a
+ * `StreamableFile`) is sent as it is and counted as a miss.
  *
  * Use it on a controller or handler (`@UseInterceptors(CacheInterceptor)`) or for the whole app
  * (`{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }`); `CacheInterceptor.with({ cache })`
@@ -84,7 +86,7 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     context: ExecutionContext,
     next: CallHandler,
   ): Observable<unknown> | Promise<Observable<unknown>> {
-    if (context.getType() !== 'http') return next.handle();
+    if (context.getType() !== 'http' || this.plan(context).respondsItself) return next.handle();
     return chain(
       () => this.trackBy(context),
       (key) => (key ? this.cachedResponse(context, next, String(key)) : next.handle()),
@@ -146,12 +148,19 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     return chain(
       () => this.policyFor(context, plan, target),
       (policy) => {
-        const caller = {};
-        const load = () => lastValueFrom(next.handle()).then((value) => cacheable(value, caller));
+        // A response that cannot be kept stays with the request whose handler made it; the cache
+        // sees `undefined` (never stored), so a request that joined that load runs its own.
+        let own: { response: unknown } | undefined;
+        const load = () =>
+          lastValueFrom(next.handle()).then((response) => {
+            if (isStorableResponse(response)) return response;
+            own = { response };
+            return undefined;
+          });
         return chain(
           () => target.cached(key, load, policy),
-          (value) => of(value),
-          (error) => this.afterFailure(error, caller, next),
+          (value) => (own ? of(own.response) : value === undefined ? next.handle() : of(value)),
+          (error) => throwError(() => error),
         );
       },
       (error) => {
@@ -179,15 +188,6 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     }));
   }
 
-  /**
-   * A response that cannot be cached goes to the request whose handler made it; a request that
-   * joined that load runs its own handler. Any other error is the handler's: passed on as is.
-   */
-  private afterFailure(error: unknown, caller: object, next: CallHandler): Observable<unknown> {
-    if (!(error instanceof UncacheableResponse)) return throwError(() => error);
-    return error.caller === caller ? of(error.value) : next.handle();
-  }
-
   /** The cache of that name as the app injects it; `undefined` (and a warning, once) if none. */
   private targetOf(name: string): CacheCallTarget | undefined {
     if (this.targets.has(name)) return this.targets.get(name);
@@ -204,22 +204,4 @@ export class CacheInterceptor implements NestInterceptor, OnModuleInit {
     this.targets.set(name, target);
     return target;
   }
-}
-
-/** Thrown by a load whose response is not data: a stream, a file, or nothing (`@Res()`). */
-class UncacheableResponse {
-  constructor(
-    readonly value: unknown,
-    readonly caller: object,
-  ) {}
-}
-
-function cacheable(value: unknown, caller: object): unknown {
-  const stream =
-    value instanceof StreamableFile ||
-    (typeof value === 'object' &&
-      value !== null &&
-      typeof Reflect.get(value, 'pipe') === 'function');
-  if (value === undefined || stream) throw new UncacheableResponse(value, caller);
-  return value;
 }

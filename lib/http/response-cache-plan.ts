@@ -14,6 +14,7 @@ import type {
   CacheTtlFactory,
   CacheVaryPart,
 } from '../interfaces/http-cache.interface.js';
+import { respondsItself } from './handler-response.js';
 import { normalizeVary } from './response-key.js';
 
 /** What `CacheInterceptor` does for one handler, read from its metadata once. */
@@ -26,6 +27,8 @@ export interface ResponseCachePlan {
   /** `undefined`: the cache's default TTL. */
   readonly ttl: Ttl | CacheTtlFactory | undefined;
   readonly vary: readonly CacheVaryPart[];
+  /** The handler sends the response itself (`@Res()`): left alone, the cache never consulted. */
+  readonly respondsItself: boolean;
 }
 
 /** `@nestjs/cache-manager`'s metadata keys: a decorator of theirs left on a handler after the move. */
@@ -66,6 +69,7 @@ export class ResponseCachePlans {
       vary: normalizeVary(
         this.reflector.getAllAndOverride(CACHE_VARY_METADATA, targets) ?? this.defaults.vary ?? [],
       ),
+      respondsItself: respondsItself(type, handler),
     };
     warnAboutMigration(plan, targets);
     return plan;

@@ -1,6 +1,7 @@
 import type { INestApplication, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { tracingChannel } from 'node:diagnostics_channel';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +11,10 @@ import {
   getCacheToken,
   type CacheModuleOptions,
 } from '../../lib/index.js';
+import {
+  cacheChannelName,
+  type CacheOperationContext,
+} from '../../lib/observability/cache-channels.js';
 import { freshPrefix, patient, type BackendFixture, type BackendSpec } from './cache-app.js';
 import {
   CachedController,
@@ -38,6 +43,25 @@ export async function startHttpApp(
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const pick = <T extends object, K extends keyof T>(source: T, keys: K[]) =>
+  Object.fromEntries(keys.map((key) => [key, source[key]]));
+
+/** The errors published on the `getOrSet` channel (what OpenTelemetry and Prometheus count). */
+function listenForOperationErrors() {
+  const channel = tracingChannel<object, CacheOperationContext>(cacheChannelName('getOrSet'));
+  const seen: unknown[] = [];
+  const ignore = () => undefined;
+  const handlers = {
+    start: ignore,
+    end: ignore,
+    asyncStart: ignore,
+    asyncEnd: ignore,
+    error: (context: CacheOperationContext) => void seen.push(context.error),
+  };
+  channel.subscribe(handlers);
+  return { seen, stop: () => channel.unsubscribe(handlers) };
+}
 
 /** CacheInterceptor, @CacheKey, @CacheTTL and @CacheVary over real HTTP, on one backend. */
 export function describeHttpCache(spec: BackendSpec) {
@@ -186,11 +210,99 @@ export function describeHttpCache(spec: BackendSpec) {
         expect(second.body).toEqual({ run: 1 });
       });
 
-      it('does not cache an empty response: the handler runs again', async () => {
-        await get('/cached/nothing').expect(200);
-        const second = await get('/cached/nothing').expect(200);
+      it('does not cache an empty response (undefined or null): a miss each time, not an error', async () => {
+        for (const path of ['/cached/nothing', '/cached/null']) {
+          await get(path).expect(200);
+          const second = await get(path).expect(200);
+          expect(second.headers['x-cache']).toBe('MISS');
+          expect(second.text).toBe('');
+        }
+        expect([runs.of('nothing'), runs.of('null')]).toEqual([2, 2]);
+        const stats = app.get(CacheClient).stats();
+        expect(stats.errors).toBe(0);
+        expect(stats.methods['CachedController.nothing']).toMatchObject({ misses: 2, errors: 0 });
+      });
+
+      it('leaves a @Res() handler alone: its own body every time, no cache read or write, no stats', async () => {
+        const client = app.get(CacheClient);
+        await get('/cached/items?page=5').expect(200);
+        const before = client.stats();
+        const first = await get('/cached/own-response').expect(200);
+        const second = await get('/cached/own-response').expect(200);
+        expect([first.body, second.body]).toEqual([{ run: 1 }, { run: 2 }]);
         expect(second.headers['x-cache']).toBeUndefined();
-        expect(runs.of('nothing')).toBe(2);
+        const after = client.stats();
+        expect(pick(after, ['hits', 'misses', 'sets', 'errors'])).toEqual(
+          pick(before, ['hits', 'misses', 'sets', 'errors']),
+        );
+        expect(after.errors).toBe(0);
+        expect(Object.keys(after.methods)).toEqual(['CachedController.items']);
+        expect(await client.has('/cached/own-response')).toBe(false);
+      });
+
+      it('caches a @Res({ passthrough: true }) handler as any other', async () => {
+        const first = await get('/cached/passthrough').expect(200);
+        const second = await get('/cached/passthrough').expect(200);
+        expect(first.headers['x-own']).toBe('yes');
+        expect(second.headers['x-cache']).toBe('HIT');
+        expect(second.body).toEqual({ run: 1 });
+        expect(runs.of('passthrough')).toBe(1);
+      });
+
+      it('sends a StreamableFile as is, stores nothing, counts a miss and no error', async () => {
+        const errors = listenForOperationErrors();
+        try {
+          const first = await get('/cached/file').expect(200);
+          const second = await get('/cached/file').expect(200);
+          expect([first.body.toString(), second.body.toString()]).toEqual([
+            'file, run 1',
+            'file, run 2',
+          ]);
+          expect([first.headers['x-cache'], second.headers['x-cache']]).toEqual(['MISS', 'MISS']);
+        } finally {
+          errors.stop();
+        }
+        const client = app.get(CacheClient);
+        expect(await client.has('/cached/file')).toBe(false);
+        expect(client.stats().errors).toBe(0);
+        expect(client.stats().methods['CachedController.file']).toMatchObject({
+          hits: 0,
+          misses: 2,
+          errors: 0,
+          loads: 2,
+        });
+        expect(errors.seen).toEqual([]);
+      });
+
+      it('sends a Readable as is and stores nothing', async () => {
+        const first = await get('/cached/readable').expect(200);
+        const second = await get('/cached/readable').expect(200);
+        expect([first.text, second.text]).toEqual(['chunk, run 1', 'chunk, run 2']);
+        expect(second.headers['x-cache']).toBe('MISS');
+        expect(await app.get(CacheClient).has('/cached/readable')).toBe(false);
+        expect(app.get(CacheClient).stats().errors).toBe(0);
+      });
+
+      it('runs the handler of each concurrent request whose response is a stream', async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 3 }, () => get('/cached/slow-file')),
+        );
+        const bodies = answers.map((answer) => answer.body.toString()).sort();
+        expect(bodies).toEqual(['file, run 1', 'file, run 2', 'file, run 3']);
+        expect(answers.map((answer) => answer.headers['x-cache'])).toEqual([
+          'MISS',
+          'MISS',
+          'MISS',
+        ]);
+        expect(app.get(CacheClient).stats().errors).toBe(0);
+      });
+
+      it('caches a Buffer: the hit is sent as the miss was', async () => {
+        const first = await get('/cached/bytes').expect(200);
+        const second = await get('/cached/bytes').expect(200);
+        expect(second.headers['x-cache']).toBe('HIT');
+        expect(second.body).toEqual(first.body);
+        expect(runs.of('bytes')).toBe(1);
       });
 
       it("uses the named cache of the controller's @CacheConfig({ cache })", async () => {

@@ -6,9 +6,12 @@ import {
   NotFoundException,
   Post,
   Query,
+  Res,
+  StreamableFile,
   UseInterceptors,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Readable } from 'node:stream';
 import { delay, of, type Observable } from 'rxjs';
 import { CacheConfig, CacheInterceptor, CacheKey, CacheTTL, CacheVary } from '../../lib/index.js';
 
@@ -28,6 +31,9 @@ export class HandlerRuns {
     return this.runs.get(handler) ?? 0;
   }
 }
+
+/** The part of Express's response the handlers below use. */
+type OwnResponse = { json(body: unknown): void; setHeader(name: string, value: string): void };
 
 const userOf = (context: ExecutionContext) =>
   context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-user'];
@@ -109,6 +115,44 @@ export class CachedController {
   nothing(): undefined {
     this.runs.count('nothing');
     return undefined;
+  }
+
+  @Get('null')
+  nullResponse(): null {
+    this.runs.count('null');
+    return null;
+  }
+
+  @Get('own-response')
+  ownResponse(@Res() response: OwnResponse): void {
+    response.json({ run: this.runs.count('own-response') });
+  }
+
+  @Get('passthrough')
+  passthrough(@Res({ passthrough: true }) response: OwnResponse) {
+    response.setHeader('X-Own', 'yes');
+    return { run: this.runs.count('passthrough') };
+  }
+
+  @Get('file')
+  file(): StreamableFile {
+    return new StreamableFile(Buffer.from(`file, run ${this.runs.count('file')}`));
+  }
+
+  @Get('slow-file')
+  async slowFile(): Promise<StreamableFile> {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return new StreamableFile(Buffer.from(`file, run ${this.runs.count('slow-file')}`));
+  }
+
+  @Get('readable')
+  readable(): Readable {
+    return Readable.from([`chunk, run ${this.runs.count('readable')}`]);
+  }
+
+  @Get('bytes')
+  bytes(): Buffer {
+    return Buffer.from(`bytes, run ${this.runs.count('bytes')}`);
   }
 }
 
