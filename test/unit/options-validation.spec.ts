@@ -237,7 +237,7 @@ describe('validateOptions', () => {
       expect(validateOptions({ memcached: { servers } })).toMatchObject({
         memcached: { poolSize: CACHE_DEFAULTS.memcached.poolSize },
       });
-      const client = { get() {}, on() {} };
+      const client = { get() {}, on() {} } as never;
       expect(validateOptions({ redis: { client, poolSize: 1 } })).toMatchObject({
         redis: { client },
       });
