@@ -76,11 +76,7 @@ export function resolveRedis(value: unknown, path = 'redis'): RedisSettings {
 
 /** `poolSize`, a whole number ≥ 1; only 1 beside a client of the user's own. */
 function checkPoolSize(redis: OptionBag, path: string): number {
-  const size = wholeNumber(
-    `${path}.poolSize`,
-    redis.poolSize ?? CACHE_DEFAULTS.redis.poolSize,
-    1,
-  );
+  const size = wholeNumber(`${path}.poolSize`, redis.poolSize ?? CACHE_DEFAULTS.redis.poolSize, 1);
   if (redis.client !== undefined && size > 1) {
     throw optionError(
       `${path}.poolSize`,
