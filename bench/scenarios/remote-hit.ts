@@ -73,6 +73,30 @@ function settingsFor(context: BenchContext, concurrency: number): RunSettings {
   return { ...settings, repetitions, durationMs: Math.max(300, settings.durationMs) };
 }
 
+/**
+ * Issue 13, item 6: `@Cacheable` over `poolSize` 2 and 4 connections per server, beside the one
+ * connection of the default (kind 'ours', the baseline of no target). Each app reads the same
+ * entries as the default one (same keyPrefix).
+ */
+async function poolContenders(
+  context: BenchContext,
+  store: 'redis' | 'memcached',
+  call: (app: OurApp, i: number) => Promise<unknown>,
+): Promise<{ contenders: Contender[]; apps: Record<string, OurApp> }> {
+  const apps: Record<string, OurApp> = {};
+  for (const poolSize of [2, 4]) {
+    const options = store === 'redis' ? context.redisOptions() : context.memcachedOptions();
+    const app = await context.ours({ ...options, [store]: { ...options[store], poolSize } });
+    apps[`@Cacheable (${store}, poolSize: ${poolSize})`] = app;
+  }
+  const contenders = Object.entries(apps).map(([name, app]) => ({
+    name,
+    kind: 'ours' as const,
+    call: (i: number) => call(app, i),
+  }));
+  return { contenders, apps };
+}
+
 /** Scenario 2 (and 6): a Redis hit through a decorated method at `concurrency` calls in flight. */
 export async function redisHit(
   context: BenchContext,
@@ -83,6 +107,12 @@ export async function redisHit(
   const ours = await context.ours(context.redisOptions());
   const pipelined = await context.ours(context.redisOptions({ enableAutoPipelining: true }));
   const raw = rawRedisContender(RAW, url, false, context);
+  const pools =
+    concurrency > 1
+      ? await poolContenders(context, 'redis', (app, i) =>
+          app.service.findBlob(i % KEY_COUNT, bytes),
+        )
+      : { contenders: [], apps: {} };
   // Large values only: what compression costs and saves (stored bytes in the metrics column).
   const compressed =
     bytes === 200
@@ -117,6 +147,7 @@ export async function redisHit(
       kind: 'ours' as const,
       call: (i: number) => app.service.findBlob(i % KEY_COUNT, bytes),
     })),
+    ...pools.contenders,
   ];
   for (let id = 0; id < KEY_COUNT; id++) {
     await raw.fill(id, JSON.stringify(makeProfile(id, bytes)));
@@ -155,6 +186,7 @@ export async function redisHit(
         [OURS]: ours,
         [OURS_PIPELINED]: pipelined,
         ...Object.fromEntries(compressed.map(({ name, app }) => [name, app])),
+        ...pools.apps,
       }),
       compressed,
       url,
@@ -213,6 +245,10 @@ export async function memcachedHit(
   const ours = await context.ours(context.memcachedOptions());
   const memjs = context.own(rawMemjs(context.memcached.address));
   const raw = 'memjs get + JSON.parse';
+  const pools =
+    concurrency > 1
+      ? await poolContenders(context, 'memcached', (app, i) => app.service.findOne(i % KEY_COUNT))
+      : { contenders: [], apps: {} };
   const contenders: Contender[] = [
     {
       name: '@Cacheable (memcached)',
@@ -224,6 +260,7 @@ export async function memcachedHit(
       kind: 'floor',
       call: (i) => memjs.get(`raw:${i % KEY_COUNT}`).then(({ value }) => JSON.parse(String(value))),
     },
+    ...pools.contenders,
   ];
   for (let id = 0; id < KEY_COUNT; id++) {
     await memjs.set(`raw:${id}`, JSON.stringify(makeProfile(id)), { expires: 300 });
@@ -240,7 +277,10 @@ export async function memcachedHit(
     title: `Memcached hit through @Cacheable, ${concurrency} in flight`,
     baseline: raw,
     method: `1,000 keys cycled, ~200-byte JSON object, ${concurrency} calls in flight.`,
-    contenders: withStats(comparison.results(raw), { '@Cacheable (memcached)': ours }),
+    contenders: withStats(comparison.results(raw), {
+      '@Cacheable (memcached)': ours,
+      ...pools.apps,
+    }),
     targets: [
       atLeast(`≥ 0.9× ${raw}`, comparison.ratio('@Cacheable (memcached)', raw), 0.9),
       ...(concurrency > 1

@@ -67,6 +67,15 @@ export interface RedisConnectionOptions {
   client?: Redis | Cluster;
   /** Extra ioredis options, applied last (the module's fail-fast defaults can be overridden here). */
   options?: RedisOptions;
+  /**
+   * Connections to each server, built from the same options: the server itself (standalone), the
+   * master (Sentinel), or every master (Cluster: that many Cluster clients). Each command goes on
+   * the connection with the fewest of the cache's commands in flight: a large reply holds up every
+   * reply queued behind it on one connection, and the next command takes another. A whole number
+   * ≥ 1; not above 1 with `client` (a client of your own cannot be cloned).
+   * @default 1
+   */
+  poolSize?: number;
 }
 
 export interface MemcachedConnectionOptions {
@@ -130,6 +139,14 @@ export interface MemcachedConnectionOptions {
    * it is still held to `commandTimeout`.
    */
   client?: MemjsClient;
+  /**
+   * Connections to each server of the pool. Each request goes on the one with the fewest of the
+   * cache's requests in flight: a large value holds up every answer queued behind it on one
+   * connection, and the next request takes another. Keys are placed on the ring as before (the
+   * pool is per server, not more points). A whole number ≥ 1; not above 1 with `client`.
+   * @default 1
+   */
+  poolSize?: number;
 }
 
 /**

@@ -33,8 +33,10 @@ export const CACHE_DEFAULTS = {
     failures: 5,
     breakFor: '1s',
   },
-  /** What the module gives ioredis (`redis.options` overrides `connectTimeout`). */
+  /** What the module gives ioredis (`redis.options` overrides `connectTimeout`), and `poolSize`. */
   redis: {
+    /** Connections (clients) per server: standalone, Sentinel master, or each Cluster master. */
+    poolSize: 1,
     /** Milliseconds to open a connection; also how long startup waits for Redis. */
     connectTimeout: 1000,
     /** Longest pause, in milliseconds, between two reconnection attempts. */
@@ -52,6 +54,8 @@ export const CACHE_DEFAULTS = {
     ttl: '10s',
   },
   memcached: {
+    /** Connections per server of the pool. */
+    poolSize: 1,
     namespaceRefreshMs: 1000,
     connectTimeout: 1000,
     ejectAfterFailures: 0,

@@ -32,6 +32,8 @@ export interface MemcachedSettings {
   connectTimeout: number;
   ejectAfterFailures: number;
   retryEjectedAfterMs: number;
+  /** Connections per server. */
+  poolSize: number;
 }
 
 /** The chosen store and exactly the settings its driver takes. */

@@ -28,6 +28,7 @@ const MEMCACHED_KEYS = {
   ejectAfterFailures: true,
   retryEjectedAfterMs: true,
   client: true,
+  poolSize: true,
 } satisfies Record<keyof MemcachedConnectionOptions, true>;
 
 const SERVER_FORM =
@@ -51,7 +52,15 @@ export function resolveMemcached(
   assertKeyPrefix(keyPrefix);
   const pool = memcached.client !== undefined ? { servers: [] } : poolOf(memcached);
   const client = memcached.client !== undefined ? { client: checkClient(memcached.client) } : {};
-  return { ...pool, ...client, ...tuning(memcached, maxValueSize) };
+  const settings = { ...pool, ...client, ...tuning(memcached, maxValueSize) };
+  if (settings.client && settings.poolSize > 1) {
+    throw optionError(
+      'memcached.poolSize',
+      settings.poolSize,
+      'Not above 1 with memcached.client: a client of your own is used as is and cannot be cloned. Give memcached.servers (or url) instead of a client, or leave poolSize out.',
+    );
+  }
+  return settings;
 }
 
 /** The numeric settings, each with its default. */
@@ -64,6 +73,7 @@ function tuning(memcached: OptionBag, maxValueSize: number) {
     connectTimeout: positiveNumber(option('connectTimeout'), given.connectTimeout),
     ejectAfterFailures: wholeNumber(option('ejectAfterFailures'), given.ejectAfterFailures, 0),
     retryEjectedAfterMs: positiveNumber(option('retryEjectedAfterMs'), given.retryEjectedAfterMs),
+    poolSize: wholeNumber(option('poolSize'), given.poolSize, 1),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type OptionBag,
 } from './option-checks.js';
 import type { RedisSettings } from './resolved-options.js';
+import { CACHE_DEFAULTS } from './cache-defaults.js';
 import { refuseUnknownKeys } from './unknown-keys.js';
 
 const REDIS_KEYS = {
@@ -26,6 +27,7 @@ const REDIS_KEYS = {
   sentinel: true,
   client: true,
   options: true,
+  poolSize: true,
 } satisfies Record<keyof RedisConnectionOptions, true>;
 
 const CLUSTER_KEYS = {
@@ -48,9 +50,10 @@ export function resolveRedis(value: unknown, path = 'redis'): RedisSettings {
   );
   refuseUnknownKeys(path, redis, { keys: new Set(Object.keys(REDIS_KEYS)) });
   refuseContradictions(redis, path);
+  const poolSize = checkPoolSize(redis, path);
   if (redis.client !== undefined) return { client: checkClient(redis.client, path) };
   requireLocation(redis, path);
-  const settings: RedisSettings = {};
+  const settings: RedisSettings = redis.poolSize === undefined ? {} : { poolSize };
   if (redis.url !== undefined) settings.url = checkUrl(redis.url, path);
   if (redis.host !== undefined) settings.host = text(`${path}.host`, redis.host);
   if (redis.port !== undefined) settings.port = port(`${path}.port`, redis.port);
@@ -71,8 +74,21 @@ export function resolveRedis(value: unknown, path = 'redis'): RedisSettings {
   return settings;
 }
 
+/** `poolSize`, a whole number ≥ 1; only 1 beside a client of the user's own. */
+function checkPoolSize(redis: OptionBag, path: string): number {
+  const size = wholeNumber(`${path}.poolSize`, redis.poolSize ?? CACHE_DEFAULTS.redis.poolSize, 1);
+  if (redis.client !== undefined && size > 1) {
+    throw optionError(
+      `${path}.poolSize`,
+      size,
+      `Not above 1 with ${path}.client: a client of your own is used as is and cannot be cloned. Give the connection settings (url, host/port, cluster, sentinel) instead of a client, or leave poolSize out.`,
+    );
+  }
+  return size;
+}
+
 function refuseContradictions(redis: OptionBag, path: string): void {
-  const others = Object.keys(REDIS_KEYS).filter((key) => key !== 'client');
+  const others = Object.keys(REDIS_KEYS).filter((key) => key !== 'client' && key !== 'poolSize');
   refuseBeside(
     path,
     redis,

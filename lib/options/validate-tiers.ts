@@ -62,5 +62,13 @@ function resolveBus(value: unknown, store: string | object): TierSettings['bus']
   const bus = section('bus', value, "{ redis: { url: 'redis://host:6379' } }");
   refuseUnknownKeys('bus', bus, { keys: new Set(Object.keys(BUS_KEYS)) });
   if (bus.redis === undefined) return store === 'redis' ? 'store' : undefined;
-  return resolveRedis(bus.redis, 'bus.redis');
+  const redis = resolveRedis(bus.redis, 'bus.redis');
+  if ((bus.redis as { poolSize?: unknown }).poolSize !== undefined) {
+    throw optionError(
+      'bus.redis.poolSize',
+      redis.poolSize,
+      'The bus opens one connection to publish and one to subscribe: remove poolSize from bus.redis.',
+    );
+  }
+  return redis;
 }

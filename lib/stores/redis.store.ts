@@ -4,20 +4,15 @@ import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { RedisSettings } from '../options/resolved-options.js';
 import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
-import {
-  closeClient,
-  createRedisConnection,
-  withTimeout,
-  type RedisClient,
-} from './redis/redis-connection.js';
+import { withTimeout, type RedisClient } from './redis/redis-connection.js';
 import { withDeadline } from '../utils/deadline.js';
-import { CommandWatchdog } from './redis/command-watchdog.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { explainRedisFailure } from './redis/redis-failures.js';
 import { refusedCommands } from './redis/permission-probe.js';
 import { clusterTlsRefusal } from './redis/tls-probe.js';
 import { groupKeys, keyHead, prefixPattern, wireKey } from './redis/redis-keys.js';
 import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
+import { RedisPool } from './redis/redis-pool.js';
 import calculateSlot from 'cluster-key-slot';
 
 /**
@@ -38,7 +33,7 @@ export interface RedisStoreOptions {
   commandTimeout?: number;
   /**
    * Where the server is (URL, host/port, Sentinel, Cluster) or an ioredis client to use as is;
-   * `tls` is `{}` or Node `tls.connect` options.
+   * `tls` is `{}` or Node `tls.connect` options; `poolSize` clients are opened (not with `client`).
    */
   connection: RedisSettings;
   /**
@@ -66,17 +61,15 @@ const SCAN_COUNT = 1000;
 export class RedisStore implements CacheStore {
   readonly name = 'redis';
   readonly batchesReads = true;
+  private readonly pool: RedisPool;
+  /** The first client of the pool: its slot map, options and permissions stand for every one. */
   private readonly client: RedisClient;
-  private readonly owned: boolean;
-  private readonly connectTimeout: number;
   private readonly commandTimeout: number;
   private readonly prefix: string;
   /** What every key of this store starts with: `keyPrefix + '|'`. */
   private readonly head: string;
   /** ioredis's own `keyPrefix` on a user's client: added by ioredis to keys, never to patterns. */
   private readonly nativePrefix: string;
-  /** Holds a standalone or Sentinel connection this store opened to `commandTimeout`. */
-  private readonly watchdog?: CommandWatchdog;
   /** The client's own ioredis `commandTimeout` (a client handed in, or `redis.options`), if any. */
   private readonly ownTimeout?: number;
   /** What a command that passed its deadline rejects with. */
@@ -110,40 +103,42 @@ export class RedisStore implements CacheStore {
     const { keyPrefix = CACHE_DEFAULTS.keyPrefix, connection, onConnectionError } = options;
     const { commandTimeout = CACHE_DEFAULTS.commandTimeout } = options;
     this.head = keyHead(keyPrefix);
-    const { client, owned, connectTimeout } = createRedisConnection(connection);
+    this.pool = new RedisPool(connection, commandTimeout);
+    const client = this.pool.primary;
     this.client = client;
-    this.owned = owned;
-    this.connectTimeout = connectTimeout;
     this.commandTimeout = commandTimeout;
     this.prefix = keyPrefix;
     this.nativePrefix = client.options.keyPrefix ?? '';
-    if (owned) this.watchConnection(client, onConnectionError);
+    if (this.pool.owned) {
+      for (const each of this.pool.clients) this.watchConnection(each, onConnectionError);
+    }
     this.ownTimeout = ownCommandTimeout(client);
     this.address = client.isCluster ? 'cluster' : addressOf(client as Redis);
-    if (owned && !client.isCluster && this.ownTimeout === undefined) {
-      this.watchdog = CommandWatchdog.for(client as Redis, commandTimeout);
-    }
   }
 
   /** The hot path: ioredis's own promise, one step added, once the first connection settled. */
   get(key: string): Promise<string | undefined> {
-    const client = this.live();
-    if (!client) return this.warmUp().then((warm) => this.getFrom(warm, key));
-    return this.getFrom(client, key);
+    if (!this.live()) return this.warmUp().then(() => this.getFrom(key));
+    return this.getFrom(key);
   }
 
-  private getFrom(client: RedisClient, key: string): Promise<string | undefined> {
-    return this.bounded(client.get(this.physical(key))).then((value) => value ?? undefined);
+  private getFrom(key: string): Promise<string | undefined> {
+    const physical = this.physical(key);
+    const lane = this.pool.choose(physical);
+    const sent = this.pool.clients[lane].get(physical);
+    return this.bounded(lane, sent).then((value) => value ?? undefined);
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
     const physical = keys.map((key) => this.physical(key));
     const values = new Array<string | undefined>(keys.length);
     await Promise.all(
       this.groups(physical).map(async (group) => {
-        const found = await this.bounded(client.mget(group.map((position) => physical[position])));
+        const wanted = group.map((position) => physical[position]);
+        const lane = this.pool.choose(wanted);
+        const found = await this.bounded(lane, this.pool.clients[lane].mget(wanted));
         group.forEach((position, i) => (values[position] = found[i] ?? undefined));
       }),
     );
@@ -151,59 +146,67 @@ export class RedisStore implements CacheStore {
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
     const physical = this.physical(key);
-    await this.bounded(
+    const lane = this.pool.choose(physical);
+    const client = this.pool.clients[lane];
+    const sent =
       ttlMs && ttlMs > 0
         ? client.set(physical, value, 'PX', Math.ceil(ttlMs))
-        : client.set(physical, value),
-    );
+        : client.set(physical, value);
+    await this.bounded(lane, sent, physical);
   }
 
   /** One pipeline (one per hash slot on a Cluster): MSET could not give each key its own TTL. */
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
     const physical = entries.map(({ key }) => this.physical(key));
     const groups = this.client.isCluster ? this.groups(physical) : [entries.map((_, i) => i)];
     await Promise.all(
       groups.map((group) => {
-        const pipeline = client.pipeline();
+        const written = group.map((position) => physical[position]);
+        const lane = this.pool.choose(written);
+        const pipeline = this.pool.clients[lane].pipeline();
         for (const position of group) {
           const { value, ttlMs } = entries[position];
           if (ttlMs && ttlMs > 0) pipeline.set(physical[position], value, 'PX', Math.ceil(ttlMs));
           else pipeline.set(physical[position], value);
         }
-        return this.bounded(execPipeline(pipeline));
+        return this.bounded(lane, execPipeline(pipeline), written);
       }),
     );
   }
 
   /** `SET … PX … NX`. */
   async add(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
     const physical = this.physical(key);
-    return (await this.bounded(client.set(physical, value, 'PX', Math.ceil(ttlMs), 'NX'))) === 'OK';
+    const lane = this.pool.choose(physical);
+    const sent = this.pool.clients[lane].set(physical, value, 'PX', Math.ceil(ttlMs), 'NX');
+    return (await this.bounded(lane, sent, physical)) === 'OK';
   }
 
   /** Compare and delete in one script, so that a lock that expired and was taken is left alone. */
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.eval(DELETE_IF_EQUALS, 1, this.physical(key), value))) === 1;
+    if (!this.live()) await this.warmUp();
+    const physical = this.physical(key);
+    const lane = this.pool.choose(physical);
+    const sent = this.pool.clients[lane].eval(DELETE_IF_EQUALS, 1, physical, value);
+    return (await this.bounded(lane, sent, physical)) === 1;
   }
 
   async delete(key: string): Promise<boolean> {
-    const client = this.live() ?? (await this.warmUp());
-    return (await this.bounded(client.unlink(this.physical(key)))) > 0;
+    if (!this.live()) await this.warmUp();
+    const physical = this.physical(key);
+    const lane = this.pool.choose(physical);
+    return (await this.bounded(lane, this.pool.clients[lane].unlink(physical), physical)) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    const client = this.live() ?? (await this.warmUp());
-    return this.unlinkAll(
-      client,
-      keys.map((key) => this.physical(key)),
-    );
+    if (!this.live()) await this.warmUp();
+    return this.unlinkAll(keys.map((key) => this.physical(key)));
   }
 
   /**
@@ -219,18 +222,17 @@ export class RedisStore implements CacheStore {
         'clear() removes the keys under keyPrefix and refuses to empty a whole Redis database: set a keyPrefix such as "cache:".',
       );
     }
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
+    const lane = this.pool.choose();
+    const client = this.pool.clients[lane];
     const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
     if (nodes.length === 0) throw new Error('Redis Cluster: no master node is known yet to scan.');
     const pattern = prefixPattern(this.nativePrefix + this.head);
     const strip = this.nativePrefix.length;
     await Promise.all(
       nodes.map((node) =>
-        this.scanKeys(node, pattern, (found) =>
-          this.unlinkAll(
-            client,
-            found.map((key) => key.slice(strip)),
-          ),
+        this.scanKeys(lane, node, pattern, (found) =>
+          this.unlinkAll(found.map((key) => key.slice(strip))),
         ),
       ),
     );
@@ -250,17 +252,21 @@ export class RedisStore implements CacheStore {
   /** A refused TLS handshake, password or ACL permission, explained; the connection's if it is down. */
   explainFailure(error: unknown): Error | undefined {
     const own = explainRedisFailure(error, this.address);
-    return own ?? (this.client.status !== 'ready' ? this.connectionRefusal : undefined);
+    return own ?? (this.pool.isReady() ? undefined : this.connectionRefusal);
   }
 
-  /** For `ping()`: every master of a Cluster (as the slot map names them), else the one server. */
+  /**
+   * For `ping()`: every master of a Cluster (as the slot map names them), else the one server;
+   * each once, pinged on the least busy client of the pool.
+   */
   async nodes(): Promise<StoreNode[]> {
-    const client = this.live() ?? (await this.warmUp());
+    if (!this.live()) await this.warmUp();
+    const client = this.pool.clients[this.pool.choose()];
     if (client.isCluster) return clusterMasterNodes(client as Cluster);
     return [serverNode(client as Redis, this.address)];
   }
 
-  /** The connection the store sends its commands on (its L1 bus publishes on it too). */
+  /** The first connection of the pool: the L1 bus publishes on it. */
   get connection(): RedisClient {
     return this.client;
   }
@@ -272,25 +278,25 @@ export class RedisStore implements CacheStore {
    */
   async ready(): Promise<void> {
     if (this.closed) return;
-    await this.waitReady(this.connectTimeout);
-    if (this.client.status === 'ready') await this.checkPermissions();
+    await this.waitReady(this.pool.connectTimeout);
+    const client = this.pool.clients.find(({ status }) => status === 'ready');
+    if (client) await this.checkPermissions(client);
   }
 
-  private async checkPermissions(): Promise<void> {
+  /** On one client: every client of the pool logs in as the same user. */
+  private async checkPermissions(client: RedisClient): Promise<void> {
     const probeKey = `${this.head}__permission_probe__`;
-    const refused = await refusedCommands(this.client, probeKey, this.commandTimeout);
+    const refused = await refusedCommands(client, probeKey, this.commandTimeout);
     if (refused.length === 0) return;
     log.warn(
       `The Redis ACL user of the cache may not run ${refused.join(', ')} on the keys of keyPrefix "${this.prefix}" (${this.address}): those cache calls will fail and answer as misses. Grant the ACL rule of the README's "Security" section to that user (redis.username).`,
     );
   }
 
-  /** `QUIT` (or `disconnect()` when that fails or hangs) a client this store created; never the user's. */
+  /** `QUIT` (or `disconnect()` when that fails or hangs) the clients this store created; never the user's. */
   close(): Promise<void> {
     this.closed = true;
-    this.closing ??= this.owned
-      ? closeClient(this.client, this.connectTimeout).finally(() => this.watchdog?.stop())
-      : Promise.resolve();
+    this.closing ??= this.pool.close();
     return this.closing;
   }
 
@@ -325,7 +331,7 @@ export class RedisStore implements CacheStore {
     if (this.probingTls || this.connectionRefusal || cluster.status === 'ready') return;
     this.probingTls = true;
     try {
-      const refusal = await clusterTlsRefusal(cluster, node, this.connectTimeout);
+      const refusal = await clusterTlsRefusal(cluster, node, this.pool.connectTimeout);
       // Ready in the meantime: the refusal is over (and 'ready' already cleared the last one).
       if (refusal && !isReady(cluster)) this.connectionRefusal ??= refusal;
     } finally {
@@ -333,42 +339,26 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  /** The client, unless a call must first wait for the first connection (or the store is closed). */
-  private live(): RedisClient | undefined {
-    if (this.closed) return undefined;
-    if (!this.warm && this.client.status === 'ready') this.warm = true;
-    return this.warm ? this.client : undefined;
+  /** Whether a call may go at once: not before the first connections settled, nor once closed. */
+  private live(): boolean {
+    if (this.closed) return false;
+    if (!this.warm && this.pool.settled()) this.warm = true;
+    return this.warm;
   }
 
-  /** Before the first connection settled: wait for it, at most `commandTimeout`. */
-  private async warmUp(): Promise<RedisClient> {
+  /** Before the first connections settled: wait for them, at most `commandTimeout`. */
+  private async warmUp(): Promise<void> {
     if (this.closed) throw new Error('The redis cache store is closed.');
     await this.waitReady(this.commandTimeout);
-    return this.client;
   }
 
+  /** Connects every client (once, however many wait); waits at most `ms`. */
   private async waitReady(ms: number): Promise<void> {
-    const { status } = this.client;
-    if (status !== 'ready' && status !== 'end') {
-      this.firstReady ??= this.connectOnce();
+    if (!this.pool.settled()) {
+      this.firstReady ??= this.pool.connect();
       await withTimeout(this.firstReady, ms, undefined);
     }
     this.warm = true;
-  }
-
-  /** Connects (if nobody did yet) and resolves on `ready` or `end`; one listener pair however many wait. */
-  private connectOnce(): Promise<void> {
-    const client = this.client;
-    return new Promise((resolve) => {
-      const done = () => {
-        client.off('ready', done);
-        client.off('end', done);
-        resolve();
-      };
-      client.on('ready', done);
-      client.on('end', done);
-      if (client.status === 'wait') client.connect().catch(() => undefined);
-    });
   }
 
   /**
@@ -378,14 +368,17 @@ export class RedisStore implements CacheStore {
    * `retryDelayOnFailover` (100 ms) before any node connection takes it. A client handed in is
    * never watched, since the watchdog would also give up on its owner's own commands (a long
    * `BLPOP`); the deadline also holds it while it queues offline, and turns the client's own ioredis
-   * `commandTimeout`, if it has one, into a `CacheTimeoutError`.
+   * `commandTimeout`, if it has one, into a `CacheTimeoutError`. Sent on client `lane` of the
+   * pool; `written`: the physical keys it writes.
    */
-  private bounded<T>(command: Promise<T>): Promise<T> {
-    if (!this.watchdog) {
-      return withDeadline(command, this.commandTimeout, this.timedOut, this.fromIoredis);
-    }
-    this.watchdog.watch();
-    return command;
+  private bounded<T>(
+    lane: number,
+    command: Promise<T>,
+    written?: readonly string[] | string,
+  ): Promise<T> {
+    const tracked = this.pool.track(lane, command, written);
+    if (this.pool.watched) return tracked;
+    return withDeadline(tracked, this.commandTimeout, this.timedOut, this.fromIoredis);
   }
 
   /** Key positions per command: one group per hash slot on a Cluster, at most 1,000 keys each. */
@@ -394,7 +387,9 @@ export class RedisStore implements CacheStore {
     return groupKeys(onWire, this.client.isCluster);
   }
 
+  /** SCAN on one node's connection of client `lane` (the watchdog of that client watches it). */
   private async scanKeys(
+    lane: number,
     node: Redis,
     pattern: string,
     onPage: (keys: string[]) => Promise<unknown>,
@@ -402,6 +397,7 @@ export class RedisStore implements CacheStore {
     let cursor = '0';
     do {
       const [next, keys] = await this.bounded(
+        lane,
         node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT),
       );
       if (keys.length > 0) await onPage(keys);
@@ -409,11 +405,13 @@ export class RedisStore implements CacheStore {
     } while (cursor !== '0');
   }
 
-  private async unlinkAll(client: RedisClient, keys: readonly string[]): Promise<number> {
+  private async unlinkAll(keys: readonly string[]): Promise<number> {
     const counts = await Promise.all(
-      this.groups(keys).map((group) =>
-        this.bounded(client.unlink(group.map((position) => keys[position]))),
-      ),
+      this.groups(keys).map((group) => {
+        const removed = group.map((position) => keys[position]);
+        const lane = this.pool.choose(removed);
+        return this.bounded(lane, this.pool.clients[lane].unlink(removed), removed);
+      }),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }

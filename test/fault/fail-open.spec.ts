@@ -6,6 +6,7 @@ import { memcachedConnections } from '../support/memcached-stats.js';
 import { inspectRedis, redisConnections } from '../support/redis-cli.js';
 import { freePort, startMemcached, startRedis, type ServerProcess } from '../support/servers.js';
 import { eventually } from '../support/store-contract.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 @Injectable()
 class QuoteService {
@@ -23,10 +24,14 @@ class QuoteService {
   }
 }
 
+const COMMAND_TIMEOUT = 200;
+/** What a call on a hung server promises: about commandTimeout (a Redis read, 1.25×), plus a busy machine's scheduling. */
+const HUNG_CALL_BOUND = COMMAND_TIMEOUT * 1.25 + 400;
+
 interface Backend {
   name: string;
   start(port?: number): Promise<ServerProcess>;
-  options(server: { address: string; port: number }): CacheModuleOptions;
+  options(server: { address: string; port: number }, poolSize?: number): CacheModuleOptions;
   connections(server: ServerProcess): Promise<number>;
   closeInspector(): Promise<void>;
 }
@@ -36,7 +41,10 @@ const backends: Backend[] = [
   {
     name: 'redis',
     start: (port) => startRedis([], port),
-    options: ({ port }) => ({ store: 'redis', redis: { url: `redis://127.0.0.1:${port}` } }),
+    options: ({ port }, poolSize) => ({
+      store: 'redis',
+      redis: { url: `redis://127.0.0.1:${port}`, poolSize },
+    }),
     connections: (server) => {
       const inspector = inspectors.get(server.port) ?? inspectRedis(server.port);
       inspectors.set(server.port, inspector);
@@ -50,7 +58,10 @@ const backends: Backend[] = [
   {
     name: 'memcached',
     start: (port) => startMemcached([], port),
-    options: ({ address }) => ({ store: 'memcached', memcached: { servers: [address] } }),
+    options: ({ address }, poolSize) => ({
+      store: 'memcached',
+      memcached: { servers: [address], poolSize },
+    }),
     connections: (server) => memcachedConnections(server.port),
     closeInspector: async () => undefined,
   },
@@ -60,9 +71,13 @@ describe.each(backends)('fail-open on $name', (backend) => {
   let server: ServerProcess;
   let app: CacheApp;
   let quotes: QuoteService;
-  const open = async (target: { address: string; port: number } = server) => {
+  const open = async (target: { address: string; port: number } = server, poolSize?: number) => {
     app = await startCacheApp(
-      { ...backend.options(target), keyPrefix: freshPrefix(), commandTimeout: 200 },
+      {
+        ...backend.options(target, poolSize),
+        keyPrefix: freshPrefix(),
+        commandTimeout: COMMAND_TIMEOUT,
+      },
       [QuoteService],
     );
     quotes = app.get(QuoteService);
@@ -125,13 +140,52 @@ describe.each(backends)('fail-open on $name', (backend) => {
     }
   });
 
-  it('serves 500 concurrent decorated calls over the same connections and closes them on app.close()', async () => {
-    const before = await backend.connections(server);
-    await open();
-    await Promise.all(Array.from({ length: 500 }, (_, i) => quotes.quote(i % 50)));
-    const during = await backend.connections(server);
-    expect(during - before).toBe(1);
-    await app.close();
-    await eventually(async () => (await backend.connections(server)) === before, 5000);
+  it.each([undefined, 3])(
+    'serves 500 concurrent decorated calls over poolSize (%s, default 1) connections, keeps them, and closes them on app.close()',
+    async (poolSize) => {
+      const before = await backend.connections(server);
+      // Settled: the server may still count the connection an earlier count asked on.
+      const opened = async (expected: number) =>
+        eventually(async () => (await backend.connections(server)) - before === expected, 2000);
+      await open(server, poolSize);
+      const burst = (round: number) =>
+        Promise.all(Array.from({ length: 500 }, (_, i) => quotes.quote(round * 50 + (i % 50))));
+      await burst(0);
+      await opened(poolSize ?? 1);
+      for (let round = 1; round <= 3; round++) await burst(round);
+      await opened(poolSize ?? 1);
+      await app.close();
+      await opened(0);
+    },
+  );
+
+  it('with poolSize 2, calls on a paused server return within about commandTimeout, and every connection serves again after SIGCONT', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      await open({ address: `127.0.0.1:${proxy.port}`, port: proxy.port }, 2);
+      await eventually(() => servedFromCache(20), 5000);
+      await server.pause();
+      const timed = async <T>(call: () => Promise<T>) => {
+        const started = performance.now();
+        const value = await call();
+        return { value, ms: performance.now() - started };
+      };
+      const reads = await Promise.all(
+        [21, 22, 23, 24].map((id) => timed(() => app.client.get(`quote:${id}`))),
+      );
+      expect(reads.map(({ value }) => value)).toEqual([undefined, undefined, undefined, undefined]);
+      expect(Math.max(...reads.map(({ ms }) => ms))).toBeLessThan(HUNG_CALL_BOUND);
+      const results = await Promise.all([21, 22].map((id) => quotes.quote(id)));
+      expect(results.map((r) => r.price)).toEqual([210, 220]);
+      server.resume();
+      await eventually(() => servedFromCache(25), 10_000);
+      proxy.takeSenders();
+      for (let id = 30; id < 40; id++) expect((await quotes.quote(id)).price).toBe(id * 10);
+      expect(proxy.takeSenders()).toBe(2);
+    } finally {
+      server.resume();
+      await app.close();
+      await proxy.stop();
+    }
   });
 });

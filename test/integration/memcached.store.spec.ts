@@ -107,6 +107,19 @@ describeStoreContract('memcached (two-server pool)', async () => {
   };
 });
 
+describeStoreContract('memcached (two-server pool, poolSize 3)', async () => {
+  const servers = await Promise.all([startMemcached(), startMemcached()]);
+  return {
+    create: (keyPrefix) =>
+      new MemcachedStore({
+        keyPrefix,
+        commandTimeout: 1000,
+        connection: { servers, poolSize: 3 },
+      }),
+    teardown: async () => void (await Promise.all(servers.map((server) => server.stop()))),
+  };
+});
+
 describe('MemcachedStore', () => {
   let server: ServerProcess;
   let inspector: Inspector;
@@ -289,6 +302,30 @@ describe('MemcachedStore', () => {
           ),
         );
         expect(await connections()).toEqual([2, 2]);
+      } finally {
+        await Promise.all(inspectors.map((i) => i.close()));
+      }
+    });
+
+    it('with poolSize 3, opens three connections per server, keeps them across many calls, and closes them', async () => {
+      const pool = [await startServer(), await startServer()];
+      const inspectors = await Promise.all(pool.map((member) => Inspector.open(member.port)));
+      const connections = () => Promise.all(inspectors.map((i) => i.stat('curr_connections')));
+      const traffic = (store: MemcachedStore, round: number) =>
+        Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            i % 3 ? store.set(`c${round}:${i}`, 'v') : store.get(`c${round}:${i}`),
+          ),
+        );
+      try {
+        await eventually(async () => (await connections()).every((count) => count === 1));
+        const store = open({ servers: pool.map((member) => member.address), poolSize: 3 });
+        await traffic(store, 0);
+        expect(await connections()).toEqual([4, 4]); // each inspector, and 3 of the store's
+        for (let round = 1; round <= 3; round++) await traffic(store, round);
+        expect(await connections()).toEqual([4, 4]);
+        await store.close();
+        await eventually(async () => (await connections()).every((count) => count === 1));
       } finally {
         await Promise.all(inspectors.map((i) => i.close()));
       }

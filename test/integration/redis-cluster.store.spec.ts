@@ -95,6 +95,38 @@ describe('RedisStore on a Redis Cluster', () => {
     expect(await perNode('spread:')).toEqual([0, 0, 0]);
   });
 
+  it('with poolSize 3, opens three connections to every master, keeps them, and closes them', async () => {
+    // Named, to tell them from the connections each Cluster client opens besides (its subscriber,
+    // and a short-lived one per slot refresh).
+    const connectionName = 'pool-of-three';
+    const named = async (node: Redis) =>
+      String(await node.client('LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${connectionName} `)).length;
+    const connected = () => Promise.all(cluster.inspectors.map(named));
+    const store = new RedisStore({
+      keyPrefix: 'pool:',
+      commandTimeout: 1000,
+      connection: {
+        cluster: { nodes: cluster.nodes, redisOptions: { connectionName } },
+        poolSize: 3,
+      },
+    });
+    try {
+      await store.ready();
+      const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+      const traffic = () =>
+        Promise.all(keys.map((key, i) => (i % 2 ? store.set(key, 'v') : store.get(key))));
+      await traffic();
+      expect(await connected()).toEqual([3, 3, 3]);
+      for (let round = 0; round < 3; round++) await traffic();
+      expect(await connected()).toEqual([3, 3, 3]);
+    } finally {
+      await store.close();
+    }
+    await eventually(async () => (await connected()).every((count) => count === 0));
+  });
+
   it('clear() scans every master and leaves foreign keys alone', async () => {
     const store = await open('wipe:');
     const keys = Array.from({ length: 1500 }, (_, i) => `k${i}`);

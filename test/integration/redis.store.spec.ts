@@ -22,6 +22,19 @@ describeStoreContract('redis (url)', async () => {
   };
 });
 
+describeStoreContract('redis (poolSize 3)', async () => {
+  const server = await startRedis();
+  return {
+    create: (keyPrefix) =>
+      new RedisStore({
+        keyPrefix,
+        commandTimeout: COMMAND_TIMEOUT,
+        connection: { url: server.url, poolSize: 3 },
+      }),
+    teardown: () => server.stop(),
+  };
+});
+
 describeStoreContract('redis (user-supplied client)', async () => {
   const server = await startRedis();
   const client = new Redis(server.url);

@@ -9,11 +9,14 @@ export interface TcpProxy {
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
   stop(): Promise<void>;
+  /** Relayed client connections that sent anything since the last call; then counts afresh. */
+  takeSenders(): number;
 }
 
 export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
+  const senders = new Set<Socket>();
   let server: Server | undefined;
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -26,6 +29,7 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
         const upstream = createConnection({ host, port: targetPort });
         track(client);
         track(upstream);
+        client.on('data', () => senders.add(client));
         client.pipe(upstream).pipe(client);
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
@@ -41,5 +45,10 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
       server = undefined;
     });
   await listen();
-  return { port, cut: close, restore: listen, stop: close };
+  const takeSenders = () => {
+    const count = senders.size;
+    senders.clear();
+    return count;
+  };
+  return { port, cut: close, restore: listen, stop: close, takeSenders };
 }

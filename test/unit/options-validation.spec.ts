@@ -76,6 +76,32 @@ describe('validateOptions', () => {
         'memcached.maxValueSize',
         /0/,
       ],
+      ['redis.poolSize 0', { redis: { url, poolSize: 0 } }, 'redis.poolSize', /0\. Use a whole/],
+      ['redis.poolSize 1.5', { redis: { url, poolSize: 1.5 } }, 'redis.poolSize', /1\.5/],
+      [
+        'memcached.poolSize not a number',
+        { memcached: { servers, poolSize: '2' } },
+        'memcached.poolSize',
+        /"2"\. Use a whole number of at least 1/,
+      ],
+      [
+        'redis.poolSize above 1 with a client of your own',
+        { redis: { client: { get() {}, on() {} }, poolSize: 2 } },
+        'redis.poolSize',
+        /Not above 1 with redis\.client/,
+      ],
+      [
+        'memcached.poolSize above 1 with a client of your own',
+        { memcached: { client: { get() {}, servers: [] }, poolSize: 2 } },
+        'memcached.poolSize',
+        /Not above 1 with memcached\.client/,
+      ],
+      [
+        'bus.redis.poolSize',
+        { redis: { url }, l1: true, bus: { redis: { url, poolSize: 2 } } },
+        'bus.redis.poolSize',
+        /remove poolSize from bus\.redis/,
+      ],
       [
         'a misspelled top-level option',
         { keyprefix: 'a:' },
@@ -199,6 +225,22 @@ describe('validateOptions', () => {
       expect(refusal({ store: 'memory', redis: { url } }).message).toMatch(
         /The store is 'memory', which does not use the redis options: remove them, or set store: 'redis'\./,
       );
+    });
+
+    it('takes poolSize for redis and memcached, 1 when left out (and 1 beside a client of your own)', () => {
+      expect(validateOptions({ redis: { url, poolSize: 4 } })).toMatchObject({
+        redis: { url, poolSize: 4 },
+      });
+      expect(validateOptions({ memcached: { servers, poolSize: 4 } })).toMatchObject({
+        memcached: { poolSize: 4 },
+      });
+      expect(validateOptions({ memcached: { servers } })).toMatchObject({
+        memcached: { poolSize: CACHE_DEFAULTS.memcached.poolSize },
+      });
+      const client = { get() {}, on() {} } as never;
+      expect(validateOptions({ redis: { client, poolSize: 1 } })).toMatchObject({
+        redis: { client },
+      });
     });
 
     it('accepts a location given inside redis.options', () => {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import memjs, { type Client } from 'memjs';
+import memjs, { type Client, type Server } from 'memjs';
 import { CACHE_DEFAULTS } from '../../options/cache-defaults.js';
 import { definedOnly } from '../../options/option-checks.js';
 import type { MemcachedSettings } from '../../options/resolved-options.js';
@@ -13,6 +13,7 @@ import {
   type MemcachedServerAddress,
 } from './server-address.js';
 import { KetamaServerSelector, useServerSelector } from './server-selection.js';
+import { ServerPool, type ServerConnection } from './server-pool.js';
 
 export type { MemcachedSettings };
 
@@ -23,7 +24,10 @@ export type MemcachedStoreConnection = Partial<Omit<MemcachedSettings, 'servers'
 
 export interface MemcachedClientHandle {
   client: Client;
-  /** The connections this store opened; empty for a user's client, which is never closed. */
+  /**
+   * The connections this store opened, one entry per server (a `ServerPool` of `poolSize`
+   * connections, or the one connection); empty for a user's client, which is never closed.
+   */
   owned: ClosableServer[];
   /** The ketama ring routing `client`; absent for a user's client, which keeps its own routing. */
   selector?: KetamaServerSelector;
@@ -57,7 +61,7 @@ export function withMemcachedDefaults(connection: MemcachedStoreConnection): Mem
 }
 
 /**
- * The user's client as is, or a memjs client on `servers` that fails fast and quietly: one
+ * The user's client as is, or a memjs client on `servers` (`poolSize` connections to each) that fails fast and quietly: one
  * attempt per call (the cache client above retries), `commandTimeout` per request, no memjs
  * failover, TCP keep-alive, no logging; keys placed on a ketama ring (libmemcached / twemproxy
  * compatible), from which a failing server is ejected only when `ejectAfterFailures` is set.
@@ -80,10 +84,13 @@ export function createMemcachedClient(
   };
   const support = checkMemjs();
   const Connection = support.server ? MemcachedConnection : PublicApiServer;
-  const owned = addresses.map(
-    ({ host, port }) => new Connection(host, port, username, password, { ...serverOptions }),
+  const owned = addresses.map(({ host, port }) =>
+    pooled(
+      settings.poolSize,
+      () => new Connection(host, port, username, password, { ...serverOptions }),
+    ),
   );
-  const client = new memjs.Client(owned, {
+  const client = new memjs.Client(owned.map(asServer), {
     retries: 1,
     failover: false,
     expires: 0,
@@ -100,6 +107,16 @@ export function createMemcachedClient(
   owned.forEach((connection, index) => (connection.health = selector.healthOf(index)));
   useServerSelector(client, selector);
   return { client, owned, selector, timesEachCall: !support.server, multiGet: support.server };
+}
+
+/** One connection to a server, or a pool of `size`. */
+function pooled(size: number, open: () => ServerConnection): ServerConnection | ServerPool {
+  if (size === 1) return open();
+  return new ServerPool(Array.from({ length: size }, open));
+}
+
+function asServer(server: ServerConnection | ServerPool): Server {
+  return server instanceof ServerPool ? server.asServer() : (server as unknown as Server);
 }
 
 function ringMember({ host, port, weight }: MemcachedServerAddress) {
