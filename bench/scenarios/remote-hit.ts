@@ -163,7 +163,9 @@ export async function redisHit(
   const calmestPeer = lowestTail(comparison, contenders, (c) => c.kind === 'peer');
   const targets: TargetResult[] =
     bytes !== 200
-      ? []
+      ? bytes === 10_000
+        ? [atLeast(`≥ 0.9× ${RAW}`, comparison.ratio(OURS, RAW), 0.9)]
+        : []
       : concurrency === 1
         ? [atLeast(`≥ 0.9× ${RAW}`, comparison.ratio(OURS, RAW), 0.9)]
         : [

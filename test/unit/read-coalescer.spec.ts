@@ -79,4 +79,35 @@ describe('ReadCoalescer', () => {
     expect(await coalescer.get('d')).toBe('d');
     expect(sent.at(-1)).toEqual(['d']);
   });
+
+  it('splits the reads of a tick so that a reply carries about 64 KB once values are known to be large', async () => {
+    const values = Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`k${i}`, String(i % 10).repeat(10_000)]),
+    );
+    const { sent, reads } = recordingReads(values);
+    const coalescer = new ReadCoalescer(reads);
+    const keys = Object.keys(values);
+    // Learns the values' length from a first batch, then splits the next ones.
+    for (let round = 0; round < 4; round++) {
+      expect(await Promise.all(keys.map((key) => coalescer.get(key)))).toEqual(
+        keys.map((key) => values[key]),
+      );
+    }
+    const lastTick = sent.slice(-Math.ceil(99 / coalescer.batchSize));
+    expect(coalescer.batchSize).toBe(6);
+    expect(lastTick.every((batch) => batch.length <= 6)).toBe(true);
+    expect(lastTick.flat()).toEqual(keys.slice(1));
+  });
+
+  it('keeps a tick of 100 small values in one multi-read', async () => {
+    const values = Object.fromEntries(
+      Array.from({ length: 101 }, (_, i) => [`k${i}`, 'v'.repeat(200)]),
+    );
+    const { sent, reads } = recordingReads(values);
+    const coalescer = new ReadCoalescer(reads);
+    const keys = Object.keys(values);
+    for (let round = 0; round < 3; round++)
+      await Promise.all(keys.map((key) => coalescer.get(key)));
+    expect(sent.at(-1)).toEqual(keys.slice(1));
+  });
 });
