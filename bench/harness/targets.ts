@@ -18,20 +18,23 @@ export function lowestTail(
   contenders: readonly Contender[],
   filter: (contender: Contender) => boolean,
 ): string {
-  const names = contenders.filter(filter).map((contender) => contender.name);
-  return names.reduce((best, name) =>
-    comparison.p99Ms(name) < comparison.p99Ms(best) ? name : best,
-  );
+  return best(contenders, filter, (a, b) => comparison.p99Ms(a) < comparison.p99Ms(b));
 }
 
-/** The contender of `kind` with the highest median ops/s, among those `filter` keeps. */
+/** The contender with the highest median ops/s, among those `filter` keeps. */
 export function fastest(
   comparison: Comparison,
   contenders: readonly Contender[],
   filter: (contender: Contender) => boolean,
 ): string {
+  return best(contenders, filter, (a, b) => comparison.opsPerSec(a) > comparison.opsPerSec(b));
+}
+
+function best(
+  contenders: readonly Contender[],
+  filter: (contender: Contender) => boolean,
+  better: (a: string, b: string) => boolean,
+): string {
   const names = contenders.filter(filter).map((contender) => contender.name);
-  return names.reduce((best, name) =>
-    comparison.opsPerSec(name) > comparison.opsPerSec(best) ? name : best,
-  );
+  return names.reduce((chosen, name) => (better(name, chosen) ? name : chosen));
 }
