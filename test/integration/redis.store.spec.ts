@@ -9,31 +9,23 @@ import { describeStoreContract, eventually } from '../support/store-contract.js'
 
 const COMMAND_TIMEOUT = 1000;
 
-describeStoreContract('redis (url)', async () => {
-  const server = await startRedis();
-  return {
-    create: (keyPrefix) =>
-      new RedisStore({
-        keyPrefix,
-        commandTimeout: COMMAND_TIMEOUT,
-        connection: { url: server.url },
-      }),
-    teardown: () => server.stop(),
-  };
-});
-
-describeStoreContract('redis (poolSize 3)', async () => {
-  const server = await startRedis();
-  return {
-    create: (keyPrefix) =>
-      new RedisStore({
-        keyPrefix,
-        commandTimeout: COMMAND_TIMEOUT,
-        connection: { url: server.url, poolSize: 3 },
-      }),
-    teardown: () => server.stop(),
-  };
-});
+for (const [name, poolSize] of [
+  ['redis (url)', undefined],
+  ['redis (poolSize 3)', 3],
+] as const) {
+  describeStoreContract(name, async () => {
+    const server = await startRedis();
+    return {
+      create: (keyPrefix) =>
+        new RedisStore({
+          keyPrefix,
+          commandTimeout: COMMAND_TIMEOUT,
+          connection: { url: server.url, poolSize },
+        }),
+      teardown: () => server.stop(),
+    };
+  });
+}
 
 describeStoreContract('redis (user-supplied client)', async () => {
   const server = await startRedis();

@@ -219,10 +219,11 @@ export function describeResilience(spec: BackendSpec) {
       it('with refreshAhead: true, a key read steadily never expires and no caller waits for the loader', async () => {
         const app = await open();
         const source = new Source();
-        // Probabilistic refresh starts a few load times before expiry, so the margin scales with
-        // the load time: a 100 ms load keeps it well above a busy machine's scheduling delays.
-        source.delayMs = 100;
-        const options = { ttl: '1s', refreshAhead: true };
+        // Probabilistic refresh starts a few load times before expiry (about ln(reads per load
+        // time) of them), so the margin scales with the load time: a 150 ms load starts it about
+        // 600 ms ahead, well above a busy machine's scheduling delays.
+        source.delayMs = 150;
+        const options = { ttl: '1500ms', refreshAhead: true };
         await getOrSet(app, 'x', source, options);
         const missesBefore = app.client.stats().misses;
         let slowest = 0;
