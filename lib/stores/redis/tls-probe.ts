@@ -1,6 +1,11 @@
 import { connect, type ConnectionOptions } from 'node:tls';
-import type { Cluster } from 'ioredis';
-import { explainRedisFailure } from './redis-failures.js';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  explainRedisFailure,
+  REDIS_SENTINEL,
+  REDIS_SERVER,
+  type TlsPeer,
+} from './redis-failures.js';
 
 /**
  * Why TLS to a Cluster node fails, explained, or `undefined` when it does not (or not for a TLS
@@ -18,8 +23,40 @@ export async function clusterTlsRefusal(
   const tls = cluster.options.redisOptions?.tls;
   const at = node.lastIndexOf(':');
   if (!tls || at < 0) return undefined;
-  const error = await tlsFailure(node.slice(0, at), Number(node.slice(at + 1)), tls, timeoutMs);
-  return error && explainRedisFailure(error, node);
+  return tlsRefusal(node.slice(0, at), Number(node.slice(at + 1)), tls, timeoutMs, REDIS_SERVER);
+}
+
+/**
+ * Why TLS to the sentinels fails, explained, or `undefined` when it does not (or not for a TLS
+ * reason). ioredis asks each sentinel where the master is over a connection of its own (with
+ * `sentinelTLS`, not `tls`) and reports only "All sentinels are unreachable", so a refused
+ * handshake never reaches the client's `error`. Probes the sentinels one after the other, and
+ * answers with the first explained refusal. (The master is not probed: its stream is the
+ * client's own, whose TLS errors reach `error` as they are.)
+ */
+export async function sentinelTlsRefusal(
+  client: Redis,
+  timeoutMs: number,
+): Promise<Error | undefined> {
+  const { sentinels = [], sentinelTLS } = client.options;
+  if (!sentinelTLS) return undefined;
+  for (const { host = 'localhost', port = 26379 } of sentinels) {
+    const refusal = await tlsRefusal(host, port, sentinelTLS, timeoutMs, REDIS_SENTINEL);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/** The failure of a TLS connection and a first round trip to `host:port`, explained, if any. */
+async function tlsRefusal(
+  host: string,
+  port: number,
+  tls: ConnectionOptions,
+  timeoutMs: number,
+  peer: TlsPeer,
+): Promise<Error | undefined> {
+  const error = await tlsFailure(host, port, tls, timeoutMs);
+  return error && explainRedisFailure(error, `${host}:${port}`, peer);
 }
 
 /** The error of a TLS connection and a first round trip to `host:port`, if any. */
