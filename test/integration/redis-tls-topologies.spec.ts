@@ -131,17 +131,17 @@ describe('Redis Cluster over TLS (3 TLS-only masters and their replicas)', () =>
   });
 });
 
-/** A Sentinel-mode cache reaching the sentinels with `sentinelCa` and the data nodes with `ca`. */
-function sentinelOptions(
-  sentinelCa: string,
-  ca: string,
-  keyPrefix = freshPrefix(),
-): CacheModuleOptions {
+/**
+ * A Sentinel-mode cache reaching the sentinels with `sentinelCa` (in plain TCP when `undefined`)
+ * and the data nodes with `ca`.
+ */
+function sentinelOptions(sentinelCa: string | undefined, ca: string): CacheModuleOptions {
   const { name, sentinels } = sentinel;
+  const sentinelTLS = sentinelCa === undefined ? {} : { sentinelTLS: { ca: sentinelCa } };
   return {
     store: 'redis',
-    redis: { sentinel: { sentinels, name, sentinelTLS: { ca: sentinelCa } }, tls: { ca } },
-    keyPrefix,
+    redis: { sentinel: { sentinels, name, ...sentinelTLS }, tls: { ca } },
+    keyPrefix: freshPrefix(),
   };
 }
 
@@ -201,5 +201,14 @@ describe('Redis Sentinel over TLS (TLS-only master, replica and sentinels)', () 
     expect(line).toMatch(
       /not signed by a CA this client trusts\. Give the CA .* redis\.sentinel\.sentinelTLS\.ca/,
     );
+  });
+
+  it('with TLS-only sentinels and no sentinelTLS (reached in plain TCP): the app starts, calls fail open, and the log says to set sentinelTLS', async () => {
+    const ca = files.read(files.caCert);
+    await expectFailsOpen(sentinelOptions(undefined, ca));
+    const line = oneFailureLine();
+    const ports = sentinel.sentinels.map(({ port }) => port).join('|');
+    expect(line).toMatch(new RegExp(`Redis sentinel 127\\.0\\.0\\.1:(${ports}) speaks TLS`));
+    expect(line).toContain('Set redis.sentinel.sentinelTLS');
   });
 });

@@ -103,3 +103,13 @@ export function explainRedisFailure(
   }
   return undefined;
 }
+
+/** A sentinel that speaks TLS on the port ioredis reached in plain TCP (no `sentinelTLS`). */
+export function sentinelWithoutTls(address: string): Error {
+  return new CacheTlsError(
+    'redis',
+    address,
+    `The Redis sentinel ${address} speaks TLS, but the client reaches the sentinels in plain TCP: redis.tls applies to the master and replicas only. Set redis.sentinel.sentinelTLS (its CA as { ca }), or use the sentinels' plain port.`,
+    undefined,
+  );
+}
