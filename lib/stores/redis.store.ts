@@ -4,12 +4,12 @@ import { CacheOptionsError, CacheTimeoutError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { RedisSettings } from '../options/resolved-options.js';
 import type { CacheStore, StoreEntry, StoreNode } from './cache-store.interface.js';
-import { withTimeout, type RedisClient } from './redis/redis-connection.js';
+import { usesSentinels, withTimeout, type RedisClient } from './redis/redis-connection.js';
 import { withDeadline } from '../utils/deadline.js';
 import { isIoredisCommandTimeout, ownCommandTimeout } from './redis/ioredis-internals.js';
 import { explainRedisFailure } from './redis/redis-failures.js';
 import { refusedCommands } from './redis/permission-probe.js';
-import { clusterTlsRefusal } from './redis/tls-probe.js';
+import { clusterTlsRefusal, sentinelTlsRefusal } from './redis/tls-probe.js';
 import { groupKeys, keyHead, prefixPattern, wireKey } from './redis/redis-keys.js';
 import { clusterMasterNodes, serverNode } from './redis/redis-nodes.js';
 import { RedisPool } from './redis/redis-pool.js';
@@ -91,7 +91,7 @@ export class RedisStore implements CacheStore {
    * password); cleared once ready.
    */
   private connectionRefusal?: Error;
-  /** A TLS probe of a Cluster node is under way (`explainClusterTls`). */
+  /** A TLS probe of a Cluster node or of the sentinels is under way (`explainTls`). */
   private probingTls = false;
   /** Set once the first connection attempt settled: from then on no call waits for a connection. */
   private warm = false;
@@ -317,23 +317,34 @@ export class RedisStore implements CacheStore {
       onError?.(error);
     };
     client.on('error', failed);
+    const timeoutMs = this.pool.connectTimeout;
     if (client.isCluster) {
       client.on('node error', (error: Error, node: string) => {
         failed(error);
-        void this.explainClusterTls(client as Cluster, node);
+        void this.explainTls(client, () => clusterTlsRefusal(client as Cluster, node, timeoutMs));
+      });
+    } else if (usesSentinels(client)) {
+      client.on('error', () => {
+        void this.explainTls(client, () => sentinelTlsRefusal(client as Redis, timeoutMs));
       });
     }
     client.on('ready', () => (this.connectionRefusal = undefined));
   }
 
-  /** A Cluster hides why TLS to a node fails: find out, once at a time, until explained or ready. */
-  private async explainClusterTls(cluster: Cluster, node: string): Promise<void> {
-    if (this.probingTls || this.connectionRefusal || cluster.status === 'ready') return;
+  /**
+   * A Cluster (for a node) and a Sentinel client (for the sentinels) hide why TLS fails: find out
+   * with `probe`, once at a time, until explained or ready.
+   */
+  private async explainTls(
+    client: RedisClient,
+    probe: () => Promise<Error | undefined>,
+  ): Promise<void> {
+    if (this.probingTls || this.connectionRefusal || isReady(client)) return;
     this.probingTls = true;
     try {
-      const refusal = await clusterTlsRefusal(cluster, node, this.pool.connectTimeout);
+      const refusal = await probe();
       // Ready in the meantime: the refusal is over (and 'ready' already cleared the last one).
-      if (refusal && !isReady(cluster)) this.connectionRefusal ??= refusal;
+      if (refusal && !isReady(client)) this.connectionRefusal ??= refusal;
     } finally {
       this.probingTls = false;
     }

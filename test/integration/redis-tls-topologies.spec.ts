@@ -131,6 +131,29 @@ describe('Redis Cluster over TLS (3 TLS-only masters and their replicas)', () =>
   });
 });
 
+/**
+ * A Sentinel-mode cache reaching the sentinels with `sentinelCa` (in plain TCP when `undefined`)
+ * and the data nodes with `ca`.
+ */
+function sentinelOptions(sentinelCa: string | undefined, ca: string): CacheModuleOptions {
+  const { name, sentinels } = sentinel;
+  const sentinelTLS = sentinelCa === undefined ? {} : { sentinelTLS: { ca: sentinelCa } };
+  return {
+    store: 'redis',
+    redis: { sentinel: { sentinels, name, ...sentinelTLS }, tls: { ca } },
+    keyPrefix: freshPrefix(),
+  };
+}
+
+/** The one line that says a cache call failed (the failure log holds back the rest). */
+function oneFailureLine(): string {
+  const failures = warn.mock.calls
+    .map(([message]) => String(message))
+    .filter((line) => line.includes('continuing without the cache'));
+  expect(failures).toHaveLength(1);
+  return failures[0];
+}
+
 describe('Redis Sentinel over TLS (TLS-only master, replica and sentinels)', () => {
   it('finds the master through the sentinels (sentinel.sentinelTLS) and caches on it over redis.tls; the replica receives the entries', async () => {
     const ca = files.read(files.caCert);
@@ -157,5 +180,35 @@ describe('Redis Sentinel over TLS (TLS-only master, replica and sentinels)', () 
     } finally {
       await app.close();
     }
+  });
+
+  it("with a CA that did not sign the master's certificate (redis.tls.ca): the app starts, calls fail open, and the log names the master's TLS handshake failure", async () => {
+    const ca = files.read(files.caCert);
+    await expectFailsOpen(sentinelOptions(ca, files.read(files.otherCaCert)));
+    const line = oneFailureLine();
+    expect(line).toContain(`TLS handshake with the Redis server sentinel:${sentinel.name} failed`);
+    expect(line).toMatch(/not signed by a CA this client trusts\. Give the CA .* redis\.tls\.ca/);
+  });
+
+  it("with a CA that did not sign the sentinels' certificates (sentinelTLS.ca): the app starts, calls fail open, and the log names the sentinel's TLS handshake failure", async () => {
+    const other = files.read(files.otherCaCert);
+    await expectFailsOpen(sentinelOptions(other, other));
+    const line = oneFailureLine();
+    const ports = sentinel.sentinels.map(({ port }) => port).join('|');
+    expect(line).toMatch(
+      new RegExp(`TLS handshake with the Redis sentinel 127\\.0\\.0\\.1:(${ports}) failed`),
+    );
+    expect(line).toMatch(
+      /not signed by a CA this client trusts\. Give the CA .* redis\.sentinel\.sentinelTLS\.ca/,
+    );
+  });
+
+  it('with TLS-only sentinels and no sentinelTLS (reached in plain TCP): the app starts, calls fail open, and the log says to set sentinelTLS', async () => {
+    const ca = files.read(files.caCert);
+    await expectFailsOpen(sentinelOptions(undefined, ca));
+    const line = oneFailureLine();
+    const ports = sentinel.sentinels.map(({ port }) => port).join('|');
+    expect(line).toMatch(new RegExp(`Redis sentinel 127\\.0\\.0\\.1:(${ports}) speaks TLS`));
+    expect(line).toContain('Set redis.sentinel.sentinelTLS');
   });
 });

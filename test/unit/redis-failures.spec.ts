@@ -6,7 +6,11 @@ import {
   CachePermissionError,
   CacheTlsError,
 } from '../../lib/errors.js';
-import { explainRedisFailure, redisReplyCode } from '../../lib/stores/redis/redis-failures.js';
+import {
+  explainRedisFailure,
+  REDIS_SENTINEL,
+  redisReplyCode,
+} from '../../lib/stores/redis/redis-failures.js';
 
 /** An error reply as ioredis hands it over. */
 const reply = (text: string): Error => new ReplyError(text) as Error;
@@ -42,6 +46,23 @@ describe('Redis failures that need a change of configuration', () => {
     expect(expired?.message).toMatch(/\(CERT_HAS_EXPIRED\).*Renew it/);
     const other = explainRedisFailure(nodeError('ERR_SSL_SOMETHING_NEW'), 'h:1');
     expect(other?.message).toMatch(/\(ERR_SSL_SOMETHING_NEW\).*check redis\.tls/);
+  });
+
+  it("names a sentinel's TLS option (sentinelTLS) in the advice for a sentinel's handshake", () => {
+    const untrusted = explainRedisFailure(
+      nodeError('SELF_SIGNED_CERT_IN_CHAIN'),
+      'h:1',
+      REDIS_SENTINEL,
+    );
+    expect(untrusted).toBeInstanceOf(CacheTlsError);
+    expect(untrusted?.message).toMatch(/Redis sentinel h:1 .*redis\.sentinel\.sentinelTLS\.ca/);
+    const refused = explainRedisFailure(
+      nodeError('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'),
+      'h:1',
+      REDIS_SENTINEL,
+    );
+    expect(refused?.message).toMatch(/sentinelTLS\.cert and redis\.sentinel\.sentinelTLS\.key/);
+    expect(refused?.message).not.toMatch(/redis\.tls\b/);
   });
 
   it('leaves every other failure alone', () => {

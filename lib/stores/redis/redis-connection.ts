@@ -149,7 +149,8 @@ export async function closeClient(client: RedisClient, timeoutMs: number): Promi
   await withTimeout(ended, timeoutMs, undefined);
 }
 
-function usesSentinels(client: RedisClient): boolean {
+/** Whether `client` finds its master through sentinels. */
+export function usesSentinels(client: RedisClient): boolean {
   return !client.isCluster && ((client as Redis).options.sentinels?.length ?? 0) > 0;
 }
 
