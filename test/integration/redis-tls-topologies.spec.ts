@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CacheModuleOptions } from '../../lib/index.js';
-import { freshPrefix, patient, startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { freshPrefix, patient, startCacheApp } from '../support/cache-app.js';
 import { expectFailsOpen } from '../support/fails-open.js';
 import {
   keysInSlots,
@@ -13,7 +13,7 @@ import {
 import { startRedisSentinel, type RedisSentinelHarness } from '../support/redis-sentinel.js';
 import { eventually } from '../support/store-contract.js';
 import { makeTlsFiles, type TlsFiles } from '../support/tls-certs.js';
-import { busDelivered, l1Trusted, tierHits } from '../support/two-tier-apps.js';
+import { expectBusCarriesChanges } from '../support/two-tier-apps.js';
 
 let files: TlsFiles;
 /** 3 masters, 3 replicas, each TLS only: `port 0`, `tls-port`, `tls-cluster`, `tls-replication`. */
@@ -101,22 +101,7 @@ describe('Redis Cluster over TLS (3 TLS-only masters and their replicas)', () =>
 
   it('carries the L1 invalidation bus over sharded pub/sub on TLS: a change made through one app server reaches the other L1', async () => {
     const options = patient({ ...clusterOptions(files.read(files.caCert)), l1: true });
-    const apps: CacheApp[] = [];
-    try {
-      apps.push(await startCacheApp(options), await startCacheApp(options));
-      const [a, b] = apps;
-      await Promise.all([l1Trusted(a), l1Trusted(b)]);
-      await a.client.set('k', 'v1');
-      await busDelivered(b, 1);
-      expect(await b.client.get('k')).toBe('v1');
-      expect(await b.client.get('k')).toBe('v1');
-      expect(tierHits(b)).toEqual({ l1: 1, l2: 1 });
-      await a.client.set('k', 'v2');
-      await busDelivered(b, 2);
-      expect(await b.client.get('k')).toBe('v2');
-    } finally {
-      await Promise.all(apps.map((app) => app.close()));
-    }
+    await expectBusCarriesChanges(options);
   });
 
   it("with a CA that did not sign the nodes' certificates: the app starts, calls fail open, and the log names the TLS handshake failure", async () => {

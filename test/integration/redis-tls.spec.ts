@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CacheModuleOptions } from '../../lib/index.js';
-import { freshPrefix, patient, startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { freshPrefix, patient, startCacheApp } from '../support/cache-app.js';
 import { startTlsRedis, type RedisServer } from '../support/servers.js';
 import { makeTlsFiles, type TlsFiles } from '../support/tls-certs.js';
-import { busDelivered, l1Trusted, tierHits } from '../support/two-tier-apps.js';
+import { expectBusCarriesChanges } from '../support/two-tier-apps.js';
 
 let files: TlsFiles;
 /** TLS only, no client certificate asked for. */
@@ -99,21 +99,6 @@ describe('Redis over TLS', () => {
       keyPrefix: freshPrefix(),
       l1: true,
     });
-    const apps: CacheApp[] = [];
-    try {
-      apps.push(await startCacheApp(options), await startCacheApp(options));
-      const [a, b] = apps;
-      await Promise.all([l1Trusted(a), l1Trusted(b)]);
-      await a.client.set('k', 'v1');
-      await busDelivered(b, 1);
-      expect(await b.client.get('k')).toBe('v1');
-      expect(await b.client.get('k')).toBe('v1');
-      expect(tierHits(b)).toEqual({ l1: 1, l2: 1 });
-      await a.client.set('k', 'v2');
-      await busDelivered(b, 2);
-      expect(await b.client.get('k')).toBe('v2');
-    } finally {
-      await Promise.all(apps.map((app) => app.close()));
-    }
+    await expectBusCarriesChanges(options);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { CacheStats } from '../../lib/index.js';
-import type { CacheApp } from './cache-app.js';
+import type { CacheModuleOptions, CacheStats } from '../../lib/index.js';
+import { startCacheApp, type CacheApp } from './cache-app.js';
 import { eventually } from './store-contract.js';
 
 function statsOf(app: CacheApp): CacheStats {
@@ -37,4 +37,27 @@ export async function l1Distrusted(app: CacheApp, timeoutMs = 5000): Promise<voi
 export function tierHits(app: CacheApp): { l1: number; l2: number } {
   const { l1Hits, l2Hits } = statsOf(app);
   return { l1: l1Hits, l2: l2Hits };
+}
+
+/**
+ * Two app servers on `options` (with `l1`): a value set through one reaches the other's L1 by the
+ * bus, the next read there is an L1 hit, and a second change reaches it too.
+ */
+export async function expectBusCarriesChanges(options: CacheModuleOptions): Promise<void> {
+  const apps: CacheApp[] = [];
+  try {
+    apps.push(await startCacheApp(options), await startCacheApp(options));
+    const [a, b] = apps;
+    await Promise.all([l1Trusted(a), l1Trusted(b)]);
+    await a.client.set('k', 'v1');
+    await busDelivered(b, 1);
+    expect(await b.client.get('k')).toBe('v1');
+    expect(await b.client.get('k')).toBe('v1');
+    expect(tierHits(b)).toEqual({ l1: 1, l2: 1 });
+    await a.client.set('k', 'v2');
+    await busDelivered(b, 2);
+    expect(await b.client.get('k')).toBe('v2');
+  } finally {
+    await Promise.all(apps.map((app) => app.close()));
+  }
 }
