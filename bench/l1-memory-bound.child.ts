@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { startOurApp, type OurApp } from './contenders/ours.js';
+import { printFiguresAndExit } from './harness/child-process.js';
 
 /**
  * Run in its own process (`--expose-gc`) so that RSS means something: reads `KEYS` distinct keys,
@@ -64,13 +65,4 @@ async function main() {
   };
 }
 
-main().then(
-  (figures) => {
-    console.log(JSON.stringify(figures));
-    process.exit(0);
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+printFiguresAndExit(main());

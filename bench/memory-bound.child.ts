@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { startOurApp } from './contenders/ours.js';
+import { printFiguresAndExit } from './harness/child-process.js';
 import { makeProfile } from './contenders/payload.js';
 
 /**
@@ -60,13 +61,4 @@ async function map() {
 }
 
 const subject = process.argv[2] === 'map' ? map : ours;
-subject().then(
-  (figures) => {
-    console.log(JSON.stringify(figures));
-    process.exit(0);
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+printFiguresAndExit(subject());

@@ -23,3 +23,17 @@ export function onParentMessages<M>(handle: (message: M) => Promise<void>): void
     });
   });
 }
+
+/** In a one-shot bench child: prints what `run` resolves to as one JSON line, then exits. */
+export function printFiguresAndExit(run: Promise<unknown>): void {
+  run.then(
+    (figures) => {
+      console.log(JSON.stringify(figures));
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

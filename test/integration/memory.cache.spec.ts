@@ -1,19 +1,12 @@
 import { describe } from 'vitest';
-import type { BackendSpec } from '../support/cache-app.js';
+import { memoryBackend } from '../support/backends.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeHostileInput } from '../support/hostile-behaviour.js';
 import { describeRealApps } from '../support/real-app-behaviour.js';
 import { describeResilience } from '../support/resilience-behaviour.js';
 
-const memory: BackendSpec = {
-  name: 'memory',
-  shared: false,
-  setup: async () => ({
-    options: (keyPrefix) => ({ store: 'memory', keyPrefix }),
-    teardown: async () => undefined,
-  }),
-};
+const memory = memoryBackend;
 
 describe('on the memory store', () => {
   describeCacheClient(memory);

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cacheable, CachePut } from '../../lib/index.js';
-import { startCacheApp, type BackendSpec } from '../support/cache-app.js';
+import { redisBackend } from '../support/backends.js';
+import { startCacheApp } from '../support/cache-app.js';
 import { describeCacheClient } from '../support/client-behaviour.js';
 import { describeDecorators } from '../support/decorator-behaviour.js';
 import { describeHostileInput } from '../support/hostile-behaviour.js';
@@ -10,17 +11,7 @@ import { describeRealApps } from '../support/real-app-behaviour.js';
 import { describeResilience } from '../support/resilience-behaviour.js';
 import { startRedis, type RedisServer } from '../support/servers.js';
 
-const redis: BackendSpec = {
-  name: 'redis',
-  shared: true,
-  setup: async () => {
-    const server = await startRedis();
-    return {
-      options: (keyPrefix) => ({ store: 'redis', redis: { url: server.url }, keyPrefix }),
-      teardown: () => server.stop(),
-    };
-  },
-};
+const redis = redisBackend;
 
 describe('on a real redis-server', () => {
   describeCacheClient(redis);
