@@ -25,18 +25,46 @@ export function writeStamp({ expiresAt, ttlMs, graceMs, loadMs }: EntryStamp): s
   return `${STAMP_MARK}${fields.join(',')}\n`;
 }
 
-/** The stamp's fields (the text between the mark and the newline); `undefined` if damaged. */
+const MAX_FIELDS = 4;
+const COMMA = 44;
+
+/**
+ * The stamp's fields (the text between the mark and the newline); `undefined` if damaged. Every
+ * hit on a shared store reads one: a single pass over the characters, no intermediate arrays.
+ */
 export function readStamp(text: string): EntryStamp | undefined {
-  const fields = text.split(',');
-  if (fields.length > 4) return undefined;
-  const numbers = fields.map((field) => (/^[0-9a-z]+$/.test(field) ? parseInt(field, 36) : NaN));
-  if (!numbers.every(Number.isSafeInteger)) return undefined;
-  const [expiresAt, ttlMs, graceMs, loadMs] = numbers;
+  const fields: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let at = 0; at <= text.length; at++) {
+    const code = at < text.length ? text.charCodeAt(at) : COMMA;
+    if (code === COMMA) {
+      if (digits === 0 || !Number.isSafeInteger(value) || fields.length === MAX_FIELDS) {
+        return undefined;
+      }
+      fields.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const digit = base36Digit(code);
+    if (digit < 0) return undefined;
+    value = value * 36 + digit;
+    digits++;
+  }
+  const [expiresAt, ttlMs, graceMs, loadMs] = fields;
   const stamp: EntryStamp = { expiresAt };
   if (ttlMs) stamp.ttlMs = ttlMs;
   if (graceMs) stamp.graceMs = graceMs;
   if (loadMs) stamp.loadMs = loadMs;
   return stamp;
+}
+
+/** `0`–`9` and `a`–`z` as 0–35; -1 for any other character. */
+function base36Digit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 122) return code - 87;
+  return -1;
 }
 
 /** When the store drops the entry: its expiry plus its grace. */
