@@ -193,9 +193,11 @@ describe('L1 on Redis when Redis is killed and restarted empty', () => {
     await redis.restart();
     await Promise.all([l1Trusted(a), l1Trusted(b)]);
     expect(await b.client.get('k')).toBeUndefined();
-    await a.client.set('k', 'v2');
+    // Each app's bus may be subscribed again before its store's own connection is back: until
+    // then a write answers false and a read misses (fail open).
+    await eventually(async () => (await a.client.set('k', 'v2')) === true, 10_000);
     await busDelivered(b, 2, 5000);
-    expect(await b.client.get('k')).toBe('v2');
+    await eventually(async () => (await b.client.get('k')) === 'v2', 10_000);
     expect(await b.client.get('k')).toBe('v2');
   });
 });
