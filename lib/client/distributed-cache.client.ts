@@ -626,6 +626,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     context: WriteContext = {},
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
+    // Joiners of the load then encode their copies' source themselves (`ValueReader`).
+    if (this.store.refusesWriteOf(storeKey(key))) return this.refused(key, context);
     const serialized = this.serialize(key, value, policy.type);
     const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
     if (context.outcome) context.outcome.stored = untagged;
@@ -656,6 +658,12 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
       return written;
     });
+  }
+
+  /** A write the store refuses before any command: as a failed one, L1 drops its copy. */
+  private refused(key: string, { token }: WriteContext): false {
+    if (token !== undefined) this.tiers!.l1.delete([key]);
+    return false;
   }
 
   /** After a write to the store: L1 keeps the entry when the store took it, else drops its copy. */

@@ -139,6 +139,14 @@ export class SafeStore {
     );
   }
 
+  /**
+   * Whether a write of `key` would be refused now without a command (server taken for hung, or
+   * its circuit open): the caller can skip encoding the value. Claims no probe.
+   */
+  refusesWriteOf(key: string): boolean {
+    return this.serverLooksHung() || this.guardian?.refusesKey(key) === true;
+  }
+
   setMany(entries: readonly StoreEntry[]): MaybePromise<boolean> {
     if (entries.length === 0) return true;
     if (this.serverLooksHung()) return false;

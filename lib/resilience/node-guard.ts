@@ -29,6 +29,13 @@ export class NodeGuard {
     return node === undefined || this.breakers.allows(node);
   }
 
+  /** Whether the circuit of `key`'s server refuses commands now; claims no probe. */
+  refusesKey(key: string): boolean {
+    if (this.breakers.quiet) return false;
+    const node = this.store.nodeOf?.(key);
+    return node !== undefined && this.breakers.isOpen(node);
+  }
+
   allowsNode(node: string | undefined): boolean {
     return node === undefined || this.breakers.allows(node);
   }

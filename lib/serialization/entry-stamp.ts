@@ -17,12 +17,21 @@ export interface EntryStamp {
 
 export const STAMP_MARK = 'E';
 
+/** Written on every store write: plain concatenation, no intermediate arrays. */
 export function writeStamp({ expiresAt, ttlMs, graceMs, loadMs }: EntryStamp): string {
-  const fields = [expiresAt, ttlMs ?? 0, graceMs ?? 0, loadMs ?? 0].map((n) =>
-    Math.max(0, Math.ceil(n)).toString(36),
-  );
-  while (fields.length > 1 && fields[fields.length - 1] === '0') fields.pop();
-  return `${STAMP_MARK}${fields.join(',')}\n`;
+  const ttl = base36(ttlMs);
+  const grace = base36(graceMs);
+  const load = base36(loadMs);
+  let fields = base36(expiresAt);
+  if (load !== '0') fields += `,${ttl},${grace},${load}`;
+  else if (grace !== '0') fields += `,${ttl},${grace}`;
+  else if (ttl !== '0') fields += `,${ttl}`;
+  return `${STAMP_MARK}${fields}\n`;
+}
+
+/** A whole number of milliseconds, rounded up, never below 0, in base 36. */
+function base36(ms = 0): string {
+  return Math.max(0, Math.ceil(ms)).toString(36);
 }
 
 const MAX_FIELDS = 4;

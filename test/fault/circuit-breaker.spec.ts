@@ -110,6 +110,38 @@ describe.each(pausableTopologies)('circuit breaker on $name', (spec) => {
     expect(messages(log).filter((m) => /circuit .* closed/.test(m))).toHaveLength(1);
   }, 30_000);
 
+  it('while open, encodes nothing for the store, and callers that join a load still get their own copies', async () => {
+    let encoded = 0;
+    const serializer = {
+      serialize: (value: unknown) => {
+        encoded++;
+        return JSON.stringify(value);
+      },
+      deserialize: (text: string) => JSON.parse(text) as unknown,
+    };
+    prefix = freshPrefix();
+    const options = { keyPrefix: prefix, commandTimeout: COMMAND_TIMEOUT_MS, serializer };
+    app = await startCacheApp({ ...topology.options(), ...options, circuitBreaker: BREAKER }, [
+      QuoteService,
+    ]);
+    quotes = app.get(QuoteService);
+    await quotes.quote(5);
+    paused = await topology.ownerOf('quote:5', prefix);
+    await paused.pause();
+    for (let call = 1; call <= FAILURES; call++) await quotes.quote(5);
+    expect(circuitOf(paused.address)?.state).toBe('open');
+
+    const before = encoded;
+    const { result, ms } = await timed(5);
+    expect(result).toEqual({ id: 5, price: 50 });
+    expect(ms).toBeLessThan(OPEN_CALL_BOUND_MS);
+    expect(encoded).toBe(before);
+
+    const joined = await Promise.all([quotes.quote(5), quotes.quote(5), quotes.quote(5)]);
+    expect(joined).toEqual([1, 2, 3].map(() => ({ id: 5, price: 50 })));
+    expect(new Set(joined).size).toBe(3);
+  }, 30_000);
+
   it('re-opens for another breakFor when the probe fails', async () => {
     await openApp(BREAKER);
     await quotes.quote(2);

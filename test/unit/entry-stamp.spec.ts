@@ -16,6 +16,15 @@ function oracle(text: string): EntryStamp | undefined {
   };
 }
 
+/** An independent writing of the format: every field, then the trailing zero fields dropped. */
+function writtenByOracle({ expiresAt, ttlMs, graceMs, loadMs }: EntryStamp): string {
+  const fields = [expiresAt, ttlMs ?? 0, graceMs ?? 0, loadMs ?? 0].map((n) =>
+    Math.max(0, Math.ceil(n)).toString(36),
+  );
+  while (fields.length > 1 && fields[fields.length - 1] === '0') fields.pop();
+  return `E${fields.join(',')}\n`;
+}
+
 /** A seeded generator, so that a failure can be replayed. */
 function random(seed: number): () => number {
   let state = seed;
@@ -34,10 +43,24 @@ describe('entry stamp', () => {
       if (next() < 0.5) stamp.graceMs = Math.floor(next() * 1e7) + 1;
       if (next() < 0.5) stamp.loadMs = Math.floor(next() * 1e4) + 1;
       const text = writeStamp(stamp);
+      expect(text).toBe(writtenByOracle(stamp));
       const read = readStamp(text.slice(1, -1));
       expect(read).toEqual(oracle(text.slice(1, -1)));
       expect(read?.expiresAt).toBe(stamp.expiresAt);
     }
+  });
+
+  it('writes fractions rounded up, negatives as 0, and leaves out trailing empty fields', () => {
+    for (const stamp of [
+      { expiresAt: 36 },
+      { expiresAt: 36, loadMs: 1 },
+      { expiresAt: 36, graceMs: 0.2 },
+      { expiresAt: 1.5, ttlMs: -4, graceMs: 0, loadMs: 0 },
+      { expiresAt: 0, ttlMs: 0, graceMs: 7, loadMs: 0 },
+    ]) {
+      expect(writeStamp(stamp), JSON.stringify(stamp)).toBe(writtenByOracle(stamp));
+    }
+    expect(writeStamp({ expiresAt: 36, loadMs: 1 })).toBe('E10,0,0,1\n');
   });
 
   it('agrees with an independent reading on damaged and foreign text', () => {
