@@ -626,16 +626,28 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     context: WriteContext = {},
   ): MaybePromise<boolean> {
     if (value === undefined || policy.shouldStore?.(value) === false) return false;
+    if (!policy.tags) return this.encodeAndPut(key, value, policy, context);
+    return chain(versions, (current) =>
+      current ? this.encodeAndPut(key, value, policy, context, current) : false,
+    );
+  }
+
+  /** Encodes the entry (tagged with `tags`) and stores it, unless the store would refuse it. */
+  private encodeAndPut(
+    key: string,
+    value: unknown,
+    policy: WritePolicy,
+    context: WriteContext,
+    tags?: TagVersions,
+  ): MaybePromise<boolean> {
     // Joiners of the load then encode their copies' source themselves (`ValueReader`).
     if (this.store.refusesWriteOf(storeKey(key))) return this.refused(key, context);
     const serialized = this.serialize(key, value, policy.type);
     const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
     if (context.outcome) context.outcome.stored = untagged;
     if (untagged === null) return false;
-    if (!policy.tags) return this.put(key, untagged, policy, context);
-    return chain(versions, (current) =>
-      current ? this.put(key, this.codec.wrap(serialized!, current), policy, context) : false,
-    );
+    const entry = tags ? this.codec.wrap(serialized!, tags) : untagged;
+    return this.put(key, entry, policy, context);
   }
 
   /** Kept in the store for the TTL plus the grace; the stamp says when it stops being fresh. */
