@@ -161,6 +161,12 @@ async function waitForSubscribers(url: string, pattern: string, count: number): 
   }
 }
 
+/**
+ * Each contender runs in two halves, fresh processes each, in the order A B B A: measured whole one
+ * after the other, whichever ran first had the worse p99, in either order (BENCHMARKS.md).
+ */
+const HALVES_ORDER = [0, 1, 1, 0];
+
 interface Run {
   latencies: number[];
   /** Per eviction, until the first reader returned the new version. */
@@ -169,6 +175,17 @@ interface Run {
   seconds: number;
   clockSkewMs: number;
   readers: ReaderFigures[];
+}
+
+function joinHalves(first: Run, second: Run): Run {
+  return {
+    latencies: [...first.latencies, ...second.latencies],
+    firstLatencies: [...first.firstLatencies, ...second.firstLatencies],
+    timedOut: first.timedOut + second.timedOut,
+    seconds: first.seconds + second.seconds,
+    clockSkewMs: Math.max(first.clockSkewMs, second.clockSkewMs),
+    readers: [...first.readers, ...second.readers],
+  };
 }
 
 /** Writes `version` and waits until every reader returned it: ms from the write's return. */
@@ -267,10 +284,12 @@ function summarize(
  */
 export async function invalidationLatency(context: BenchContext): Promise<ScenarioResult> {
   const evictions = context.settings.quick ? 1000 : 10_000;
-  const runs: Run[] = [];
-  for (const { subject, channels } of SUBJECTS) {
-    runs.push(await runSubject(context, subject, channels, evictions));
+  const halves: Run[][] = SUBJECTS.map(() => []);
+  for (const i of HALVES_ORDER) {
+    const { subject, channels } = SUBJECTS[i];
+    halves[i].push(await runSubject(context, subject, channels, evictions / 2));
   }
+  const runs = halves.map(([first, second]) => joinHalves(first, second));
   const ourP99 = percentile(runs[0].latencies, 99);
   const contenders = SUBJECTS.map(({ name, kind }, i) =>
     summarize(name, kind, runs[i], evictions, ourP99),
@@ -284,6 +303,7 @@ export async function invalidationLatency(context: BenchContext): Promise<Scenar
     method: [
       `Four forked app processes on one Redis, each with its L1; the writer sets the hot key to version v, the ${READERS} others read it in a loop (one read per event-loop turn, ${READ_PAUSE_MS} ms asleep between two; BENCH_READ_PAUSE_MS=0 reads without pause).`,
       "Latency of an eviction: from the writer's set() returning to the end of the last reader's first read that returned v (wall-clock stamps, performance.timeOrigin + now(), compared across processes; clockSkewMs bounds their offset); the next write waits for every reader.",
+      `Each contender runs in two halves of ${evictions / 2} evictions (fresh processes each) in the order ours, bentocache, bentocache, ours.`,
       "p50/p99 over the evictions, warm-up excluded; ops/s: evictions per second; ratio: ours' p99 ÷ this p99.",
       'staleReads: reads that returned an older version than an earlier read of the same process; staleAfterMessage: reads begun after the invalidation of v had arrived there that returned a version below v.',
     ].join(' '),

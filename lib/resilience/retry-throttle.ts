@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { Lru } from '../utils/lru.js';
 
 /** Keys remembered at most: past it the oldest go first (their loader may then be retried early). */
 const MAX_KEYS = 10_000;
@@ -9,7 +9,7 @@ const MAX_KEYS = 10_000;
  * asked once per key and period by each process, not by every call.
  */
 export class RetryThrottle {
-  private readonly until = new LRUCache<string, true>({ max: MAX_KEYS, ttlAutopurge: false });
+  private readonly until = new Lru<string, true>({ max: MAX_KEYS, ttlAutopurge: false });
 
   /** The loader of `key` waits `ms` before it is tried again. */
   hold(key: string, ms: number): void {

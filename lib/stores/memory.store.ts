@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { Lru } from '../utils/lru.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import type { MemorySettings } from '../options/resolved-options.js';
 import type { CacheStore, StoreEntry } from './cache-store.interface.js';
@@ -13,7 +13,7 @@ export class MemoryStore implements CacheStore {
   readonly synchronous = true;
   /** Most entries held. */
   readonly maxEntries: number;
-  private readonly lru: LRUCache<string, string>;
+  private readonly lru: Lru<string, string>;
 
   /**
    * Trusts `options` (`CacheModule` checks its own at startup); left out: the module's defaults.
@@ -23,7 +23,7 @@ export class MemoryStore implements CacheStore {
   constructor(options: Partial<MemorySettings> = {}, clock?: { now(): number }) {
     const { maxEntries = CACHE_DEFAULTS.memory.maxEntries, maxSize } = options;
     this.maxEntries = maxEntries;
-    this.lru = new LRUCache<string, string>({
+    this.lru = new Lru<string, string>({
       max: maxEntries,
       // lru-cache reuses one reading of the clock for a millisecond; a test's clock is read each time.
       ...(clock ? { perf: clock, ttlResolution: 0 } : {}),

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { Lru } from '../utils/lru.js';
 import type { DecodedValue } from '../serialization/decoded-value.js';
 import { noTagVersions, type TagVersions } from '../serialization/entry-codec.js';
 import { FillMarks, type FillToken } from './fill-marks.js';
@@ -43,8 +44,8 @@ export interface LocalTierStats {
  * No timers: expiry is checked when an entry is read (`ttlAutopurge: false`, `ttlResolution: 0`).
  */
 export class LocalTier {
-  private readonly entries: LRUCache<string, DecodedValue>;
-  private readonly tagVersions: LRUCache<string, string>;
+  private readonly entries: Lru<string, DecodedValue>;
+  private readonly tagVersions: Lru<string, string>;
   private readonly tagged = new TagIndex();
   private readonly marks: FillMarks;
   private readonly maxSize: number;
@@ -71,14 +72,14 @@ export class LocalTier {
       ttlResolution: 0,
       ...(settings.perf ? { perf: settings.perf } : {}),
     };
-    this.entries = new LRUCache<string, DecodedValue>({
+    this.entries = new Lru<string, DecodedValue>({
       max: maxEntries,
       maxSize,
       sizeCalculation: (entry) => Math.max(1, entry.size),
       dispose: (entry, key, reason) => this.disposed(entry, key, reason),
       ...expiry,
     });
-    this.tagVersions = new LRUCache<string, string>({ max: maxEntries, ...expiry });
+    this.tagVersions = new Lru<string, string>({ max: maxEntries, ...expiry });
   }
 
   get trusted(): boolean {

@@ -238,6 +238,17 @@ describe('LocalTier tags', () => {
     expect(valueOf(tier, 'a')).toBe('pushes b out');
   });
 
+  it('deleting its only entry drops the entry and its tags, and counts no eviction', () => {
+    const tier = new LocalTier();
+    filled(tier, 'a', 'a', { red: '1' });
+    tier.delete(['a']);
+    expect(tier.get('a')).toBeUndefined();
+    filled(tier, 'b', 'b', { blue: '1' });
+    tier.invalidateTags(['red']);
+    expect(valueOf(tier, 'b')).toBe('b');
+    expect(tier.stats()).toMatchObject({ entries: 1, evictions: 0 });
+  });
+
   it('learns tag versions from what it keeps, answers them without the store, drops them on invalidation', () => {
     const tier = new LocalTier();
     expect(tier.currentTags(['t', 'u'])).toBeUndefined();
