@@ -95,7 +95,7 @@ function createTiers(
       `The L1 of cache "${name}" has no invalidation bus: a change made on another app server is seen here only when the L1 copy expires (l1.ttl). Give bus: { redis } to keep every L1 current.`,
     );
   }
-  return new TwoTiers(l1, bus, logger, () => store.clearedElsewhere?.());
+  return new TwoTiers(name, l1, bus, logger, () => store.clearedElsewhere?.());
 }
 
 function createClient(

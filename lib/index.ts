@@ -45,6 +45,7 @@ export type {
 } from './options/resolved-options.js';
 export type { LocalTierStats } from './tiers/local-tier.js';
 export type { InvalidationBusStats } from './tiers/invalidation-bus.js';
+export type { CacheBusEvent, CacheOperationContext } from './observability/cache-channels.js';
 export { jsonSerializer } from './serialization/json.serializer.js';
 export { faithfulSerializer } from './serialization/faithful.serializer.js';
 export { toTtlMs } from './utils/ttl.js';

@@ -1,4 +1,4 @@
-import { tracingChannel, type TracingChannel } from 'node:diagnostics_channel';
+import { channel, tracingChannel, type TracingChannel } from 'node:diagnostics_channel';
 import { isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 
 /** The operations published, each on its own `TracingChannel` (`nestjs-distributed-cache:<op>`). */
@@ -54,6 +54,29 @@ export const cacheChannels = Object.fromEntries(
     tracingChannel<CacheOperationContext, CacheOperationContext>(PREFIX + operation),
   ]),
 ) as Record<CacheOperation, CacheChannel>;
+
+/**
+ * What a cache's invalidation bus publishes on `nestjs-distributed-cache:bus`: each invalidation
+ * received from another app server (once applied to this server's L1), and each loss and return
+ * of the subscription (L1 bypassed in between).
+ */
+export type CacheBusEvent =
+  | {
+      readonly cache: string;
+      readonly event: 'received';
+      readonly keys?: readonly string[];
+      readonly tags?: readonly string[];
+      readonly clear?: boolean;
+    }
+  | { readonly cache: string; readonly event: 'down'; readonly reason: string }
+  | { readonly cache: string; readonly event: 'up' };
+
+export const cacheBusEvents = channel(`${PREFIX}bus`);
+
+/** Publishes `event` on `nestjs-distributed-cache:bus` when anyone listens. */
+export function publishBusEvent(event: () => CacheBusEvent): void {
+  if (cacheBusEvents.hasSubscribers) cacheBusEvents.publish(event());
+}
 
 /** The channel name of `operation`: `nestjs-distributed-cache:<operation>`. */
 export function cacheChannelName(operation: CacheOperation): string {

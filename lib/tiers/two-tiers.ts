@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { publishBusEvent } from '../observability/cache-channels.js';
 import type { Invalidation } from './bus-message.js';
 import type { InvalidationBusEvents, InvalidationBusStats } from './invalidation-bus.js';
 import type { LocalTier, LocalTierStats } from './local-tier.js';
@@ -39,6 +40,7 @@ export class TwoTiers {
    *   can drop what assumed otherwise (Memcached's namespace version).
    */
   constructor(
+    private readonly name: string,
     readonly l1: LocalTier,
     private readonly bus: TierBus | undefined,
     private readonly log: TierLog,
@@ -49,6 +51,7 @@ export class TwoTiers {
       if (message.clear) clearedElsewhere();
       this.drop(message);
       this.notify(message);
+      publishBusEvent(() => ({ cache: name, event: 'received', ...invalidationOf(message) }));
     });
     bus.on('up', () => this.busUp());
     bus.on('down', (reason) => this.busDown(reason));
@@ -133,12 +136,14 @@ export class TwoTiers {
 
   private busUp(): void {
     this.l1.trust();
+    publishBusEvent(() => ({ cache: this.name, event: 'up' }));
     if (this.wasDown) this.log.log('The invalidation bus is back: L1 answers again.');
     this.wasDown = false;
   }
 
   private busDown(reason: string): void {
     this.l1.distrust();
+    publishBusEvent(() => ({ cache: this.name, event: 'down', reason }));
     if (!this.wasDown) {
       this.log.warn(
         `The invalidation bus is down (${reason}): L1 is emptied and bypassed until it is back.`,
@@ -146,4 +151,9 @@ export class TwoTiers {
     }
     this.wasDown = true;
   }
+}
+
+/** What a received message names, without its sender. */
+function invalidationOf({ keys, tags, clear }: Invalidation): Invalidation {
+  return { ...(keys && { keys }), ...(tags && { tags }), ...(clear && { clear }) };
 }

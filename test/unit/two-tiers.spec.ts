@@ -1,6 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { faithfulSerializer } from '../../lib/index.js';
+import { faithfulSerializer, type CacheBusEvent } from '../../lib/index.js';
 import { DecodedValue } from '../../lib/serialization/decoded-value.js';
 import { EntryCodec } from '../../lib/serialization/entry-codec.js';
 import type { Invalidation } from '../../lib/tiers/bus-message.js';
@@ -30,7 +31,7 @@ function tiers() {
   const l1 = new LocalTier({ trusted: false });
   const log = { warn: vi.fn(), log: vi.fn() };
   const clearedElsewhere = vi.fn();
-  const twoTiers = new TwoTiers(l1, bus, log, clearedElsewhere);
+  const twoTiers = new TwoTiers('orders', l1, bus, log, clearedElsewhere);
   const fill = (key: string, value: unknown, tags?: Record<string, string>) =>
     l1.fill(key, entry(value, tags), l1.begin());
   return { bus, l1, log, clearedElsewhere, twoTiers, fill };
@@ -74,6 +75,31 @@ describe('TwoTiers', () => {
     bus.emit('up');
     expect(log.log).toHaveBeenCalledOnce();
     expect(fill('k', 1)).toBe(true);
+  });
+
+  it('publishes on nestjs-distributed-cache:bus each invalidation received (once applied) and each loss and return', () => {
+    const { bus, fill, l1 } = tiers();
+    const events: CacheBusEvent[] = [];
+    const listener = (event: unknown) => {
+      events.push(event as CacheBusEvent);
+      if ((event as CacheBusEvent).event === 'received') expect(l1.get('a')).toBeUndefined();
+    };
+    subscribe('nestjs-distributed-cache:bus', listener);
+    try {
+      bus.emit('up');
+      fill('a', 1);
+      bus.emit('message', { from: 'other', keys: ['a'], tags: ['t'] });
+      bus.emit('message', { from: 'other', clear: true });
+      bus.emit('down', 'the subscriber connection closed');
+    } finally {
+      unsubscribe('nestjs-distributed-cache:bus', listener);
+    }
+    expect(events).toEqual([
+      { cache: 'orders', event: 'up' },
+      { cache: 'orders', event: 'received', keys: ['a'], tags: ['t'] },
+      { cache: 'orders', event: 'received', clear: true },
+      { cache: 'orders', event: 'down', reason: 'the subscriber connection closed' },
+    ]);
   });
 
   it('drops here and announces to the others', async () => {
