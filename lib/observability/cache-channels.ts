@@ -71,7 +71,7 @@ export type CacheBusEvent =
   | { readonly cache: string; readonly event: 'down'; readonly reason: string }
   | { readonly cache: string; readonly event: 'up' };
 
-export const cacheBusEvents = channel(`${PREFIX}bus`);
+const cacheBusEvents = channel(`${PREFIX}bus`);
 
 /** Publishes `event` on `nestjs-distributed-cache:bus` when anyone listens. */
 export function publishBusEvent(event: () => CacheBusEvent): void {
