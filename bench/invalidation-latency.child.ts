@@ -28,6 +28,8 @@ export type FromChild =
   | { type: 'clock'; at: number }
   | { type: 'wrote'; version: number; at: number }
   | { type: 'seen'; version: number; at: number }
+  /** A reader applied the invalidation of `version`: its L1 copy of the hot key is gone. */
+  | { type: 'applied'; version: number; at: number }
   | { type: 'done'; figures: ReaderFigures };
 
 export interface ReaderFigures {
@@ -40,12 +42,12 @@ export interface ReaderFigures {
   messages: number;
 }
 
-/** What the scenario needs of a cache: the hot key's reads and writes, and bus messages counted. */
+/** What the scenario needs of a cache: the hot key's reads and writes, and its bus messages. */
 interface Subject {
   get(key: string): Promise<unknown>;
   set(key: string, value: Profile): Promise<unknown>;
-  /** Invalidations received from the other processes so far. */
-  messages(): number;
+  /** Calls `listener` on each invalidation from another process, as its L1 applies it. */
+  onInvalidation(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -65,28 +67,26 @@ async function ours(): Promise<Subject> {
     l1: true,
   });
   const { client } = app;
-  // Counted as they arrive: reading stats() on every read would cost more than the read.
-  let received = 0;
-  subscribe('nestjs-distributed-cache:bus', (event) => {
-    if ((event as CacheBusEvent).event === 'received') received++;
-  });
   return {
     get: (key) => client.get(key),
     set: (key, value) => client.set(key, value, 300),
-    messages: () => received,
+    // Published once L1 has dropped what the message names.
+    onInvalidation: (listener) =>
+      subscribe('nestjs-distributed-cache:bus', (event) => {
+        if ((event as CacheBusEvent).event === 'received') listener();
+      }),
     close: () => app.close(),
   };
 }
 
 async function bentocache(): Promise<Subject> {
   const bento = bentocacheTiers({ host, port: Number(port) });
-  let received = 0;
-  bento.on('bus:message:received', () => received++);
   await bento.get({ key: `${namespace}warm-up` }); // its store, and so its bus, opens on first use
   return {
     get: (key) => bento.get({ key }),
     set: (key, value) => bento.set({ key, value, ttl: 300_000 }),
-    messages: () => received,
+    // Emitted in the same synchronous step as its L1 delete, just before it.
+    onInvalidation: (listener) => void bento.on('bus:message:received', listener),
     close: () => bento.disconnectAll(),
   };
 }
@@ -100,7 +100,8 @@ class Reader {
   private finished?: Promise<void>;
   private newest = -1;
   private base = -1;
-  private messagesAtBase = 0;
+  private received = 0;
+  private receivedAtBase = 0;
   private readonly figures: ReaderFigures = {
     reads: 0,
     staleReads: 0,
@@ -108,7 +109,9 @@ class Reader {
     messages: 0,
   };
 
-  constructor(private readonly subject: Subject) {}
+  constructor(private readonly subject: Subject) {
+    subject.onInvalidation(() => this.invalidated());
+  }
 
   start(): void {
     this.running = true;
@@ -118,26 +121,35 @@ class Reader {
   /** From now on, message k received stands for version `base + k`. */
   measure(base: number): void {
     this.base = base;
-    this.messagesAtBase = this.subject.messages();
+    this.receivedAtBase = this.received;
   }
 
   async stop(): Promise<ReaderFigures> {
     this.running = false;
     await this.finished;
-    this.figures.messages = this.subject.messages() - this.messagesAtBase;
+    this.figures.messages = this.received - this.receivedAtBase;
     return this.figures;
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const announced =
-        this.base < 0 ? -1 : this.base + this.subject.messages() - this.messagesAtBase;
+      const announced = this.announced();
       const value = (await this.subject.get(KEY)) as Profile | undefined;
       const at = stamp();
       this.count(value?.id ?? -1, announced, at);
       await nextTurn();
       if (PAUSE_MS > 0) Atomics.wait(SLEEPER, 0, 0, PAUSE_MS);
     }
+  }
+
+  /** The newest version whose invalidation arrived here (-1 before measuring). */
+  private announced(): number {
+    return this.base < 0 ? -1 : this.base + this.received - this.receivedAtBase;
+  }
+
+  private invalidated(): void {
+    this.received++;
+    if (this.base >= 0) send({ type: 'applied', version: this.announced(), at: stamp() });
   }
 
   private count(version: number, announced: number, at: number): void {
