@@ -1,3 +1,5 @@
+// Imported: the global `performance` is a getter, read on every use (Node 20).
+import { performance } from 'node:perf_hooks';
 import { CacheClient } from '../cache-client.js';
 import { CacheError, CacheValueTooLargeError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';

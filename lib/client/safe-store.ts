@@ -435,8 +435,12 @@ export class SafeStore {
     return chain(settled(reads), () => values);
   }
 
+  /** Reads the clock only inside the window: after it, writes need no clock read again. */
   private serverLooksHung(): boolean {
-    return this.skipWritesUntil !== 0 && Date.now() < this.skipWritesUntil;
+    if (this.skipWritesUntil === 0) return false;
+    if (Date.now() < this.skipWritesUntil) return true;
+    this.skipWritesUntil = 0;
+    return false;
   }
 
   /** A read, retried when it fails fast; a last failure is reported and answered `undefined`. */
