@@ -47,7 +47,7 @@ describe('Lru', () => {
     }
   });
 
-  it('takes its last entry with pop(), in O(1), and dispose is told "delete"', () => {
+  it('takes its last entry with pop(), not the O(max) path, and dispose is told "delete"', () => {
     const { lru, disposed } = pair(10_000);
     lru.set('a', 1);
     const pop = vi.spyOn(lru, 'pop');
