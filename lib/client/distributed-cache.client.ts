@@ -1,7 +1,7 @@
 // Imported: the global `performance` is a getter, read on every use (Node 20).
 import { performance } from 'node:perf_hooks';
 import { CacheClient } from '../cache-client.js';
-import { CacheError, CacheValueTooLargeError } from '../errors.js';
+import { CacheError } from '../errors.js';
 import { CACHE_DEFAULTS } from '../options/cache-defaults.js';
 import { CACHE_CALL_TARGET, type CacheCallTarget } from '../interception/cache-call-target.js';
 import type {
@@ -15,13 +15,10 @@ import type {
 import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
 import { Logger } from '@nestjs/common';
 import type { DecodedMemo } from '../serialization/decoded-memo.js';
-import { DecodedValue } from '../serialization/decoded-value.js';
 import { EntryCodec, type TagVersions } from '../serialization/entry-codec.js';
-import { keptUntil, type EntryStamp } from '../serialization/entry-stamp.js';
-import { Unopened, type ValueEnvelope } from '../serialization/value-envelope.js';
+import type { ValueEnvelope } from '../serialization/value-envelope.js';
 import { DistributedLock } from '../resilience/distributed-lock.js';
 import { FailureLog } from '../resilience/failure-log.js';
-import { isExpired } from '../resilience/freshness.js';
 import {
   cacheChannels,
   traced,
@@ -37,15 +34,16 @@ import {
   resolveLoadPolicy,
   type LoadPolicy,
 } from '../resilience/load-policy.js';
-import type { ValueType } from '../serialization/value-type.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import { toTtlMs } from '../utils/ttl.js';
-import type { FillToken } from '../tiers/local-tier.js';
 import type { TwoTiers } from '../tiers/two-tiers.js';
 import type { SafeStore } from './safe-store.js';
 import { storeKey, storeKeys } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
+import { newCounters } from './client-counters.js';
+import { EntryReads, type ReadResult } from './entry-reads.js';
+import { EntryWrites } from './entry-writes.js';
 import {
   AS_CONFIGURED,
   readPolicy,
@@ -55,6 +53,7 @@ import {
 } from './value-reader.js';
 
 export type { ReadPolicy };
+export type { Hit, ReadResult } from './entry-reads.js';
 
 /**
  * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
@@ -103,43 +102,13 @@ export interface ClientSettings {
 }
 
 /**
- * A hit carries what joiners of a single-flight decode their own copies from: the entry's text, or
- * the entry decoded once (an L1 entry).
- */
-export type ReadResult = Hit | { hit: false; stale?: Hit };
-
-/** A current entry: its value as the read asked, and what joiners decode their own copies from. */
-export interface Hit {
-  hit: true;
-  value: unknown;
-  stored?: string;
-  entry?: DecodedValue;
-  stamp?: EntryStamp;
-  tier: 'l1' | 'l2';
-  /** Set when a stale value stands in for a load that failed or was too slow. */
-  result?: 'stale';
-}
-
-/** What `loadAndStore` is told besides the policy. */
-interface WriteContext {
-  /** Where joiners of the load find the entry's text. */
-  outcome?: Outcome;
-  /** From `l1.beginWrite` (or `l1.begin` for a refresh that keeps the L1 copy meanwhile). */
-  token?: FillToken;
-  /** How long the loader took, recorded in the entry for probabilistic refresh. */
-  loadMs?: number;
-}
-
-const MISS: ReadResult = { hit: false };
-
-/**
  * All cache policy, written once above the store drivers: keys, TTLs, serialization, tags,
  * single-flight loading, stats. Methods return synchronously when the store does (memory), which
  * keeps a sync `@Cacheable` method sync; the public API always answers with a Promise.
  */
 export class DistributedCacheClient extends CacheClient implements CacheCallTarget {
   readonly [CACHE_CALL_TARGET] = true;
-  private readonly counters = { hits: 0, l1Hits: 0, misses: 0, sets: 0, deletes: 0 };
+  private readonly counters = newCounters();
   private readonly loadDefaults: LoadPolicy;
   private readonly guarded: GuardedLoads;
   private readonly methods = new MethodStatsRegistry();
@@ -150,16 +119,16 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly tags: TagVersionRegistry;
   private readonly flights = new SingleFlight<Outcome>();
   private readonly values: ValueReader;
-  private readonly clone: boolean;
+  private readonly reads: EntryReads;
+  private readonly writes: EntryWrites;
   private readonly tiers?: TwoTiers;
-  private readonly maxValueSize: number;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
    */
   constructor(
     private readonly store: SafeStore,
-    private readonly codec: EntryCodec,
+    codec: EntryCodec,
     private readonly defaultTtlMs: number | undefined,
     memo?: DecodedMemo,
     {
@@ -175,8 +144,6 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     super();
     this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
-    this.clone = clone;
-    this.maxValueSize = more.maxValueSize ?? CACHE_DEFAULTS.maxValueSize;
     this.tiers = tiers;
     this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
     const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
@@ -187,6 +154,25 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.values = new ValueReader(codec, memo, clone, (operation, error) =>
       store.report(operation, error),
     );
+    this.reads = new EntryReads({
+      store,
+      codec,
+      values: this.values,
+      tags: this.tags,
+      counters: this.counters,
+      clone,
+      tiers,
+      envelope: this.envelope,
+    });
+    this.writes = new EntryWrites({
+      store,
+      codec,
+      counters: this.counters,
+      loadDefaults: this.loadDefaults,
+      maxValueSize: more.maxValueSize ?? CACHE_DEFAULTS.maxValueSize,
+      tiers,
+      envelope: this.envelope,
+    });
   }
 
   /** The store answers at once (memory): decorated synchronous methods stay synchronous. */
@@ -240,8 +226,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       keys.map(async (key, i) => {
         const entry = held[i];
         const found = entry
-          ? this.l1Hit(key, entry, AS_CONFIGURED)
-          : await this.accept(key, fetched?.[next++], AS_CONFIGURED, token);
+          ? this.reads.l1Hit(key, entry, AS_CONFIGURED)
+          : await this.reads.accept(key, fetched?.[next++], AS_CONFIGURED, token);
         return found.hit ? (found.value as T) : undefined;
       }),
     );
@@ -258,10 +244,10 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     const tooLarge: string[] = [];
     const encoded = entries.flatMap(({ key, value, ttl }) => {
       const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
-      const stored = this.encode(checkKey(key), value, ttlMs);
+      const stored = this.writes.encode(checkKey(key), value, ttlMs);
       if (stored === undefined) return [];
       const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
-      if (!this.fits(key, sealed)) {
+      if (!this.writes.fits(key, sealed)) {
         tooLarge.push(key);
         return [];
       }
@@ -279,7 +265,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     if (written) this.counters.sets += encoded.length;
     if (this.tiers) {
       encoded.forEach(({ key, value, ttlMs }, i) =>
-        this.keepWritten(key, value, ttlMs, tokens[i]!, written),
+        this.writes.keepWritten(key, value, ttlMs, tokens[i]!, written),
       );
       await this.tiers.announce({ keys: encoded.map(({ key }) => key) });
     }
@@ -509,20 +495,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     policy: ReadPolicy = AS_CONFIGURED,
     allowStale = false,
   ): MaybePromise<ReadResult> {
-    const l1 = this.tiers?.l1;
-    if (!l1) {
-      const stored = this.store.get(storeKey(key));
-      if (!isPromiseLike<string | undefined>(stored)) {
-        return this.accept(key, stored, policy, undefined, allowStale);
-      }
-      return stored.then((text) => this.accept(key, text, policy, undefined, allowStale));
-    }
-    const entry = l1.get(key);
-    if (entry) return this.l1Hit(key, entry, policy, allowStale);
-    const token = l1.begin();
-    return chain(this.store.get(storeKey(key)), (stored) =>
-      this.accept(key, stored, policy, token, allowStale),
-    );
+    return this.reads.lookup(key, policy, allowStale);
   }
 
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
@@ -534,7 +507,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
 
   private writeOne(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean> {
     const token = this.tiers?.l1.beginWrite(key);
-    const written = this.writeWith(key, value, policy, this.tagSnapshot(policy), { token });
+    const written = this.writes.writeWith(key, value, policy, this.tagSnapshot(policy), { token });
     return this.tiers ? chain(written, (ok) => this.announceWrite(key, ok, true)) : written;
   }
 
@@ -596,7 +569,11 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
         const outcome: Outcome = { value, result: 'miss' };
         const loadMs = performance.now() - started;
         policy.onLoad?.(loadMs, false);
-        const written = this.writeWith(key, value, policy, versions, { outcome, token, loadMs });
+        const written = this.writes.writeWith(key, value, policy, versions, {
+          outcome,
+          token,
+          loadMs,
+        });
         return chain(written, (ok) => {
           // Not awaited: a fill after a miss is not an update the caller must see announced.
           if (this.tiers) void this.announceWrite(key, ok, false);
@@ -617,256 +594,6 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private announceWrite(key: string, written: boolean, attempted: boolean): MaybePromise<boolean> {
     if (!written && !attempted) return written;
     return this.tiers!.announce({ keys: [key] }).then(() => written);
-  }
-
-  /** Stores the value; with `outcome`, records there the entry text joiners decode copies from. */
-  private writeWith(
-    key: string,
-    value: unknown,
-    policy: WritePolicy,
-    versions: MaybePromise<TagVersions | undefined> | undefined,
-    context: WriteContext = {},
-  ): MaybePromise<boolean> {
-    if (value === undefined || policy.shouldStore?.(value) === false) return false;
-    if (!policy.tags) return this.encodeAndPut(key, value, policy, context);
-    return chain(versions, (current) =>
-      current ? this.encodeAndPut(key, value, policy, context, current) : false,
-    );
-  }
-
-  /** Encodes the entry (tagged with `tags`) and stores it, unless the store would refuse it. */
-  private encodeAndPut(
-    key: string,
-    value: unknown,
-    policy: WritePolicy,
-    context: WriteContext,
-    tags?: TagVersions,
-  ): MaybePromise<boolean> {
-    // Joiners of the load then encode their copies' source themselves (`ValueReader`).
-    if (this.store.refusesWriteOf(storeKey(key))) return this.refused(key, context);
-    const serialized = this.serialize(key, value, policy.type);
-    const untagged = serialized === undefined ? null : this.codec.wrap(serialized);
-    if (context.outcome) context.outcome.stored = untagged;
-    if (untagged === null) return false;
-    const entry = tags ? this.codec.wrap(serialized!, tags) : untagged;
-    return this.put(key, entry, policy, context);
-  }
-
-  /** Kept in the store for the TTL plus the grace; the stamp says when it stops being fresh. */
-  private put(
-    key: string,
-    entry: string,
-    policy: WritePolicy,
-    { token, loadMs }: WriteContext,
-  ): MaybePromise<boolean> {
-    const { ttlMs } = policy;
-    const loads = policy.load ?? this.loadDefaults;
-    const keptMs = ttlMs === undefined ? undefined : ttlMs + loads.graceMs;
-    const stored = this.stamped(entry, ttlMs, loads, loadMs);
-    const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
-    const sent = this.fits(key, sealed)
-      ? this.store.set(storeKey(key), sealed, keptMs)
-      : chain(this.store.delete(storeKey(key)), () => false);
-    return chain(sent, (written) => {
-      if (written) this.counters.sets++;
-      if (token !== undefined) this.keepWritten(key, stored, keptMs, token, written);
-      return written;
-    });
-  }
-
-  /** A write the store refuses before any command: as a failed one, L1 drops its copy. */
-  private refused(key: string, { token }: WriteContext): false {
-    if (token !== undefined) this.tiers!.l1.delete([key]);
-    return false;
-  }
-
-  /** After a write to the store: L1 keeps the entry when the store took it, else drops its copy. */
-  private keepWritten(
-    key: string,
-    stored: string,
-    ttlMs: number | undefined,
-    token: FillToken,
-    written: boolean,
-  ): void {
-    const l1 = this.tiers!.l1;
-    if (!written) return l1.delete([key]);
-    let entry;
-    try {
-      entry = new DecodedValue(this.codec, stored);
-    } catch {
-      return l1.delete([key]);
-    }
-    l1.commitWrite(key, entry, token, ttlMs);
-  }
-
-  /**
-   * An entry with a TTL says when it expires: in a shared store always (for every server's L1),
-   * in memory when grace or refresh ahead need to know.
-   */
-  private stamped(
-    entry: string,
-    ttlMs: number | undefined,
-    loads: LoadPolicy = this.loadDefaults,
-    loadMs?: number,
-  ): string {
-    if (ttlMs === undefined) return entry;
-    const { graceMs, refreshAhead } = loads;
-    if (this.store.synchronous && graceMs === 0 && refreshAhead === undefined) return entry;
-    return this.codec.stamp(entry, { expiresAt: Date.now() + ttlMs, ttlMs, graceMs, loadMs });
-  }
-
-  /**
-   * Whether the entry is within `maxValueSize` (UTF-8 bytes); a bigger one is reported and never
-   * sent. Counted only for a text long enough to be over it (a code unit is at most 3 bytes).
-   */
-  private fits(key: string, entry: string): boolean {
-    const limit = this.maxValueSize;
-    if (entry.length * 3 <= limit) return true;
-    const size = Buffer.byteLength(entry);
-    if (size <= limit) return true;
-    this.store.report(`set "${key}"`, new CacheValueTooLargeError(size, limit));
-    return false;
-  }
-
-  private encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
-    if (value === undefined) return undefined;
-    const serialized = this.serialize(key, value);
-    return serialized === undefined ? undefined : this.stamped(this.codec.wrap(serialized), ttlMs);
-  }
-
-  private serialize(key: string, value: unknown, type?: ValueType): string | undefined {
-    try {
-      return this.codec.serialize(value, type);
-    } catch (cause) {
-      const detail = cause instanceof CacheError ? ` ${cause.message}` : '';
-      const error = new CacheError(
-        'E_CACHE_UNSERIALIZABLE',
-        `Value for "${key}" cannot be serialized, so it was not cached.${detail}`,
-        { cause },
-      );
-      this.store.report('serialize', error);
-      return undefined;
-    }
-  }
-
-  /**
-   * Decodes what the store answered; a corrupt entry is a miss and is removed. With L1 (`token`
-   * from `l1.begin()` before the read was sent), an entry proved current is kept there too.
-   */
-  private accept(
-    key: string,
-    stored: string | undefined,
-    policy: ReadPolicy = AS_CONFIGURED,
-    token?: FillToken,
-    allowStale = false,
-  ): MaybePromise<ReadResult> {
-    if (stored === undefined) return this.miss();
-    if (this.envelope) {
-      const opened = this.envelope.open(key, stored);
-      if (opened instanceof Unopened) return this.unopened(key, opened);
-      stored = opened;
-    }
-    if (token !== undefined) return this.acceptIntoL1(key, stored, policy, token, allowStale);
-    let decoded;
-    try {
-      decoded = this.values.decode(stored, policy);
-    } catch (error) {
-      return this.corrupt(key, error);
-    }
-    const { value, tags, stamp } = decoded;
-    const found: Hit = { hit: true, value, stored, stamp, tier: 'l2' };
-    if (!tags) return this.fresh(found, allowStale);
-    return chain(this.tags.isCurrent(tags), (current) =>
-      current ? this.fresh(found, allowStale) : this.miss(),
-    );
-  }
-
-  /** A current entry is a hit while fresh; expired (within grace), a miss that carries it. */
-  private fresh(found: Hit, allowStale: boolean): ReadResult {
-    if (found.stamp === undefined) return this.hit(found);
-    const now = Date.now();
-    if (!isExpired(found.stamp, now)) return this.hit(found);
-    this.counters.misses++;
-    // Memcached keeps an entry up to a second longer than asked: past its grace it is gone.
-    return allowStale && keptUntil(found.stamp!) > now ? { hit: false, stale: found } : MISS;
-  }
-
-  /** Tag versions L1 knows are checked there; only the others cost a round trip. */
-  private acceptIntoL1(
-    key: string,
-    stored: string,
-    policy: ReadPolicy,
-    token: FillToken,
-    allowStale: boolean,
-  ): MaybePromise<ReadResult> {
-    const l1 = this.tiers!.l1;
-    let entry: DecodedValue;
-    let value: unknown;
-    try {
-      entry = new DecodedValue(this.codec, stored);
-      value = entry.read(policy.type, policy.clone ?? this.clone);
-    } catch (error) {
-      return this.corrupt(key, error);
-    }
-    const found = () => {
-      const remainingMs = entry.stamp && keptUntil(entry.stamp) - Date.now();
-      if (remainingMs === undefined || remainingMs > 0) l1.fill(key, entry, token, remainingMs);
-      return this.fresh({ hit: true, value, entry, stamp: entry.stamp, tier: 'l2' }, allowStale);
-    };
-    if (!entry.tags || l1.isCurrent(entry.tags)) return found();
-    return chain(this.tags.isCurrent(entry.tags), (current) => (current ? found() : this.miss()));
-  }
-
-  private l1Hit(
-    key: string,
-    entry: DecodedValue,
-    policy: ReadPolicy,
-    allowStale = false,
-  ): ReadResult {
-    // L1 keeps an entry no longer than the store does: only one kept for grace can be expired.
-    const expired = !!entry.stamp?.graceMs && isExpired(entry.stamp, Date.now());
-    if (expired && !allowStale) return this.miss();
-    let value;
-    try {
-      value = entry.read(policy.type, policy.clone ?? this.clone);
-    } catch (error) {
-      // Held but not of the data `type` asks for: as for a store entry, report it and miss.
-      this.store.report(`decode "${key}"`, error);
-      this.tiers!.l1.delete([key]);
-      return this.miss();
-    }
-    const found: Hit = { hit: true, value, entry, stamp: entry.stamp, tier: 'l1' };
-    if (expired) return this.fresh(found, true);
-    this.counters.l1Hits++;
-    return this.hit(found);
-  }
-
-  /**
-   * An entry the envelope cannot open is a miss and is removed; sealed under a key no longer
-   * listed is expected after a rotation and not reported, anything else is.
-   */
-  private unopened(key: string, { reason }: Unopened): MaybePromise<ReadResult> {
-    if (reason === 'unknown key') return chain(this.store.delete(storeKey(key)), () => this.miss());
-    const error = new CacheError(
-      'E_CACHE_CORRUPTED_ENTRY',
-      `The entry of "${key}" cannot be opened (${reason}); it was removed. With encryption on, only entries this cache sealed are read.`,
-    );
-    return this.corrupt(key, error);
-  }
-
-  private corrupt(key: string, error: unknown): MaybePromise<ReadResult> {
-    this.store.report(`decode "${key}"`, error);
-    return chain(this.store.delete(storeKey(key)), () => this.miss());
-  }
-
-  private hit(found: Hit): Hit {
-    this.counters.hits++;
-    return found;
-  }
-
-  private miss(): ReadResult {
-    this.counters.misses++;
-    return MISS;
   }
 }
 
