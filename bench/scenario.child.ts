@@ -10,11 +10,13 @@ import { scenarios } from './scenarios/index.js';
 async function runOne(id: string, argv: readonly string[]): Promise<void> {
   const run = scenarios.find(([name]) => name === id)?.[1];
   if (!run) throw new Error(`No bench scenario '${id}'.`);
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('bench/scenario.child.ts runs forked by bench/run.ts: npm run bench.');
   const context = await BenchContext.start(settingsFrom(argv));
   try {
     const result = await run(context);
     await new Promise<void>((sent, failed) =>
-      process.send!(result, (error: Error | null) => (error ? failed(error) : sent())),
+      send(result, (error: Error | null) => (error ? failed(error) : sent())),
     );
   } finally {
     await context.close();
