@@ -63,11 +63,7 @@ export class CachedCall {
   /** `@Cacheable` or `@CachePut` on a promise- (or, on the memory store, value-) returning call. */
   main(): MaybePromise<unknown> {
     const { cacheable, put } = this.plan;
-    if (cacheable) {
-      const key = this.keyFor(cacheable);
-      const policy = key === undefined ? undefined : this.writePolicyFor(cacheable);
-      return policy ? cacheable.target.cached(key!, this.run, policy) : this.run();
-    }
+    if (cacheable) return this.cacheAside(cacheable, this.run);
     if (put) return chain(this.run, (value) => this.store(put, value));
     return this.run();
   }
@@ -184,11 +180,11 @@ export class CachedCall {
       return thenEvicting(this, stored);
     }
     if (kind === 'promise') {
-      return chain(result, (value) =>
-        chain(operation ? this.store(operation, value) : value, () =>
-          chain(this.evictAll(evictAfter), () => value),
-        ),
-      );
+      const { cacheable } = this.plan;
+      const value = cacheable
+        ? this.shareFirst(cacheable, result)
+        : chain(result, (settled) => (operation ? this.store(operation, settled) : settled));
+      return chain(value, (settled) => chain(this.evictAll(evictAfter), () => settled));
     }
     if (operation && !synchronous) {
       this.method.warnOnce(
@@ -199,6 +195,31 @@ export class CachedCall {
     }
     this.evictDetached(evictAfter);
     return result;
+  }
+
+  /**
+   * The first call's promise, handed to cache-aside as its load: callers that arrive while it runs
+   * join it instead of running the method again. Read once (`Promise.resolve`): a thenable such as
+   * a query builder may run again on each `then`.
+   */
+  private shareFirst(
+    operation: BoundOperation<CacheableOptions>,
+    result: unknown,
+  ): MaybePromise<unknown> {
+    const running = Promise.resolve(result);
+    // A hit answers without the load: its failure then has no one to reach.
+    running.then(undefined, () => undefined);
+    return this.cacheAside(operation, () => running);
+  }
+
+  /** `load` through cache-aside, or `load` alone when this call bypasses the cache. */
+  private cacheAside(
+    operation: BoundOperation<CacheableOptions>,
+    load: () => MaybePromise<unknown>,
+  ): MaybePromise<unknown> {
+    const key = this.keyFor(operation);
+    const policy = key === undefined ? undefined : this.writePolicyFor(operation);
+    return policy ? operation.target.cached(key!, load, policy) : load();
   }
 
   private ttlMsFor(operation: BoundOperation<CacheableOptions>): number | undefined {

@@ -251,6 +251,19 @@ export function describeRealApps(spec: BackendSpec) {
       expect(await again).toBe(6);
       expect(service.calls.count('undeclaredPromise')).toBe(1);
     });
+
+    it('runs a method without a declared return type once for concurrent first calls', async () => {
+      const service = module.get(ObservableService);
+      const calls = [
+        service.undeclaredSlow(4),
+        service.undeclaredSlow(4),
+        service.undeclaredSlow(4),
+      ];
+      expect(await Promise.all(calls)).toEqual([8, 8, 8]);
+      expect(service.calls.count('undeclaredSlow')).toBe(1);
+      expect(await service.undeclaredSlow(4)).toBe(8);
+      expect(service.calls.count('undeclaredSlow')).toBe(1);
+    });
   });
 
   describe('values that are not plain JSON', () => {

@@ -308,6 +308,13 @@ export class ObservableService {
     this.calls.hit('undeclaredPromise');
     return Promise.resolve(n * 2);
   }
+
+  /** No declared return type, not async, answers 20 ms later. */
+  @Cacheable({ key: (n: number) => `undeclared-slow:${n}` })
+  undeclaredSlow(n: number) {
+    this.calls.hit('undeclaredSlow');
+    return new Promise<number>((resolve) => setTimeout(() => resolve(n * 2), 20));
+  }
 }
 
 export class Profile {
