@@ -61,3 +61,47 @@ export async function expectBusCarriesChanges(options: CacheModuleOptions): Prom
     await Promise.all(apps.map((app) => app.close()));
   }
 }
+
+/** How a test takes down the server that carries the bus, and sees another take over. */
+export interface BusFailover {
+  /** Kills the server the bus is subscribed on. */
+  kill(): Promise<void>;
+  /** Resolves once another server has taken over (a promoted replica). */
+  recovered(): Promise<void>;
+  /** Subscribers of the bus channel on the server that took over. */
+  subscribers(): Promise<number>;
+}
+
+/**
+ * Two app servers on `options` (with `l1`) through a failover of the bus's server: L1 is emptied
+ * and distrusted within 2 s of the kill, trusted again once the bus is subscribed on the heir, and
+ * a change made then reaches the other app. The apps go to `apps`, for the caller to close.
+ */
+export async function expectL1ThroughFailover(
+  options: CacheModuleOptions,
+  failover: BusFailover,
+  apps: CacheApp[],
+): Promise<void> {
+  const [a, b] = [await startCacheApp(options), await startCacheApp(options)];
+  apps.push(a, b);
+  await Promise.all([l1Trusted(a), l1Trusted(b)]);
+  let heard = busReceived(b);
+  await a.client.set('k', 'v1');
+  await busDelivered(b, heard + 1);
+  expect(await b.client.get('k')).toBe('v1');
+  expect(await b.client.get('k')).toBe('v1');
+  expect(tierHits(b).l1).toBe(1);
+
+  await failover.kill();
+  await l1Distrusted(b, 2000);
+  expect(b.client.stats().l1?.entries).toBe(0);
+  await failover.recovered();
+  await Promise.all([l1Trusted(a, 30_000), l1Trusted(b, 30_000)]);
+
+  heard = busReceived(b);
+  await eventually(async () => (await a.client.set('k', 'v2')) === true, 10_000);
+  await busDelivered(b, heard + 1, 5000);
+  expect(await b.client.get('k')).toBe('v2');
+  expect(await b.client.get('k')).toBe('v2');
+  expect(await failover.subscribers()).toBe(2);
+}
