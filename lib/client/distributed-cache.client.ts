@@ -122,6 +122,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly reads: EntryReads;
   private readonly writes: EntryWrites;
   private readonly tiers?: TwoTiers;
+  /** Hits can be answered before cache-aside's steps: entries held decoded, in this process. */
+  private readonly settlesHits: boolean;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
@@ -145,6 +147,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
     this.tiers = tiers;
+    this.settlesHits = store.synchronous && memo !== undefined && !this.envelope && !tiers;
     this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
     const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
     const log = loaderLog ?? new FailureLog(new Logger('CacheClient'));
@@ -413,6 +416,21 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
       },
     };
     return traced(channel, context, () => this.cacheAside(key, load, observed));
+  }
+
+  /**
+   * A decorated call's hit answered before any step of cache-aside, on the in-process store: the
+   * value of an entry held decoded that needs no check (no tags, no stamp), counted as `cached`
+   * counts a hit. `undefined` sends the call the whole way through `cached`: a miss, an entry to
+   * decode or check, a load under way for the key, events to publish, or a store not in process.
+   */
+  hitAtOnce(key: string, policy: WritePolicy): unknown {
+    if (!this.settlesHits || this.flights.runs(key) || cacheChannels.getOrSet.hasSubscribers) {
+      return undefined;
+    }
+    const value = this.reads.settledHit(key, policy);
+    if (value !== undefined) policy.onResult?.('hit', 'l2');
+    return value;
   }
 
   private cacheAside<T>(

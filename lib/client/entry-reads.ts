@@ -99,6 +99,25 @@ export class EntryReads {
   }
 
   /**
+   * A hit the store answers at once, from an entry held decoded that needs no check: its value,
+   * counted as a hit. `undefined` for anything else (a miss, an entry to decode or to check for
+   * tags or expiry), which `lookup` then reads in full.
+   */
+  settledHit(key: string, policy: ReadPolicy): unknown {
+    const stored = this.store.get(storeKey(key));
+    if (typeof stored !== 'string') return undefined;
+    let value;
+    try {
+      value = this.values.settled(stored, policy);
+    } catch {
+      // Not of the data `type` asks for: `lookup` reads it again, and reports and removes it.
+      return undefined;
+    }
+    if (value !== undefined) this.counters.hits++;
+    return value;
+  }
+
+  /**
    * Decodes what the store answered; a corrupt entry is a miss and is removed. With L1 (`token`
    * from `l1.begin()` before the read was sent), an entry proved current is kept there too.
    */

@@ -29,6 +29,11 @@ export class SingleFlight<T> {
   /** Runs under way: none (every hit on the memory store) spares the lookup of the key. */
   private running = 0;
 
+  /** Whether a run is under way for this key. */
+  runs(key: string): boolean {
+    return this.running !== 0 && this.slots.get(key)?.waiters !== undefined;
+  }
+
   /** The outcome of the run under way for this key, or `undefined` when none is. */
   join(key: string): Promise<T> | undefined {
     if (this.running === 0) return undefined;

@@ -60,6 +60,14 @@ export class ValueReader {
   }
 
   /**
+   * The value of an entry already decoded in memory that needs no check (no tags, no stamp), as
+   * `policy` asks; `undefined` otherwise (no memo, or the text is not held decoded).
+   */
+  settled(stored: string, policy: ReadPolicy): unknown {
+    return this.memo?.settled(stored, policy.type, policy.clone ?? this.clone);
+  }
+
+  /**
    * What a caller that joined a flight gets: its own copy decoded from the entry's text (encoded
    * now if the value was not stored, e.g. `unless` said no). A value that cannot be encoded at all
    * is handed out as it is. With `clone: false`, one frozen value for all of them.

@@ -9,20 +9,40 @@ import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.
 import { defaultKey, resolve, resolveKey, resolveList } from './cache-key.js';
 import type { InterceptedMethod } from './intercepted-method.js';
 import { observedKind } from './method-kind.js';
-import type { BoundOperation, BoundPlan } from './method-plan.js';
+import type { BoundOperation, BoundPlan, HitAtOnce } from './method-plan.js';
 import { invokeObservable, storingLast, thenEvicting } from './observable-advice.js';
 
 /** A write policy with the key it applies to. */
 export type CallPolicy = WritePolicy & { key: string };
 
-/** One call of a decorated method: evict-before → cache-aside or put → evict-after. */
+/**
+ * One call of a decorated method: evict-before → cache-aside or put → evict-after. A hit its
+ * cache answers at once (`BoundPlan.hitAtOnce`) is returned before any of that.
+ */
 export function invokeWithCache(
   method: InterceptedMethod,
   plan: BoundPlan,
   self: object,
   args: unknown[],
 ): unknown {
-  return new CachedCall(method, plan, self, args).invoke();
+  const shortcut = plan.hitAtOnce;
+  const kind = method.kind;
+  if (shortcut === undefined || (kind !== 'promise' && kind !== 'sync')) {
+    return new CachedCall(method, plan, self, args).invoke();
+  }
+  const key = keyAtOnce(shortcut, args, plan.name);
+  const value = key === undefined ? undefined : shortcut.target.hitAtOnce(key, shortcut.policy);
+  if (value !== undefined) return kind === 'promise' ? Promise.resolve(value) : value;
+  return new CachedCall(method, plan, self, args, key).invoke();
+}
+
+/** The key of a call that may be answered at once; `undefined` when it throws (reported later). */
+function keyAtOnce(shortcut: HitAtOnce, args: unknown[], where: string): string | undefined {
+  try {
+    return resolveKey(shortcut.key, args, where);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -36,11 +56,13 @@ export function invokeWithCache(
 export class CachedCall {
   readonly run = () => this.method.original.apply(this.self, this.args);
 
+  /** @param knownKey The key of `@Cacheable`, when computed before this call was made. */
   constructor(
     readonly method: InterceptedMethod,
     readonly plan: BoundPlan,
     private readonly self: object,
     readonly args: unknown[],
+    private readonly knownKey?: string,
   ) {}
 
   invoke(): unknown {
@@ -79,6 +101,8 @@ export class CachedCall {
   private keyFor(operation: BoundOperation<CacheableOptions>): string | undefined {
     const { args, plan } = this;
     const { options } = operation;
+    // Computed before this call only when `@Cacheable` has no `condition`.
+    if (this.knownKey !== undefined && operation === plan.cacheable) return this.knownKey;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
       return options.key === undefined

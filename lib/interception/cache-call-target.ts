@@ -23,6 +23,11 @@ export interface CacheCallTarget {
   readonly replacement?: boolean;
   /** Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`). */
   cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
+  /**
+   * On a synchronous target: a hit answered before any step of `cached` when the entry needs no
+   * check; `undefined` means go through `cached`. Absent where there is no such shortcut.
+   */
+  hitAtOnce?(key: string, policy: WritePolicy): unknown;
   read(key: string, policy?: ReadPolicy): MaybePromise<ReadResult>;
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean>;
   /** Deletes keys, then invalidates tags; never throws. `method`: `Class.method`, for events. */

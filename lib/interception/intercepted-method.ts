@@ -25,6 +25,8 @@ export class InterceptedMethod {
   private readonly bindings = new WeakMap<AppCaches, WeakMap<object, Binding>>();
   private last?: { type: object; app: AppCaches; plan: BoundPlan };
   private readonly said = new Set<string>();
+  /** The instance of the last cached call and its plan (an instance's app never changes). */
+  private lastCall?: { self: object; plan: BoundPlan };
 
   constructor(
     readonly original: Method,
@@ -58,6 +60,11 @@ export class InterceptedMethod {
 
   call(self: unknown, args: unknown[]): unknown {
     if (typeof self !== 'object' || self === null) return this.original.apply(self, args);
+    // A provider calls its method again and again: its app and plan are known from the last call.
+    const last = this.lastCall;
+    if (last !== undefined && last.self === self) {
+      return invokeWithCache(this, last.plan, self, args);
+    }
     const app = appOf(self);
     if (!app) return this.original.apply(self, args);
     let plan: BoundPlan;
@@ -67,6 +74,7 @@ export class InterceptedMethod {
       this.reportOnce(error);
       return this.original.apply(self, args);
     }
+    this.lastCall = { self, plan };
     return invokeWithCache(this, plan, self, args);
   }
 

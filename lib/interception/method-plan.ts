@@ -11,6 +11,7 @@ import type {
   CacheConfigOptions,
   CacheEvictOptions,
   CachePutOptions,
+  FromArgs,
 } from '../interfaces/cache-decorator-options.interface.js';
 import { checkValueType } from '../serialization/value-type.js';
 import type { LoaderResilienceOptions } from '../interfaces/cache-module-options.interface.js';
@@ -55,6 +56,16 @@ export type BoundOperation<O> = Operation<O> & {
   readonly fixedPolicy?: WritePolicy;
 };
 
+/**
+ * `@Cacheable` alone, without `condition`, its key given and its write policy fixed, on a cache
+ * that can answer a hit before any step of cache-aside (`hitAtOnce`): what that shortcut needs.
+ */
+export interface HitAtOnce {
+  readonly key: FromArgs<string, unknown[]>;
+  readonly policy: WritePolicy;
+  readonly target: CacheCallTarget & Required<Pick<CacheCallTarget, 'hitAtOnce'>>;
+}
+
 /** A class plan with each operation's cache found in one app. */
 export interface BoundPlan extends ClassPlan {
   readonly cacheable?: BoundOperation<CacheableOptions>;
@@ -63,6 +74,8 @@ export interface BoundPlan extends ClassPlan {
   readonly evictAfter: readonly BoundOperation<CacheEvictOptions>[];
   /** The cache that `@Cacheable`/`@CachePut` read and write answers at once (memory). */
   readonly synchronous: boolean;
+  /** Set when a hit can be answered before any step of cache-aside. */
+  readonly hitAtOnce?: HitAtOnce;
 }
 
 /** Reads the decorators of `method` (the intercepted function) for instances of `type`. */
@@ -134,6 +147,7 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
   };
   const cacheable = plan.cacheable && writing(plan.cacheable, '@Cacheable');
   const put = plan.put && writing(plan.put, '@CachePut');
+  const alone = plan.evictBefore.length === 0 && plan.evictAfter.length === 0;
   return {
     ...plan,
     cacheable,
@@ -141,7 +155,15 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
     evictBefore: plan.evictBefore.map((e) => bind(e, '@CacheEvict')),
     evictAfter: plan.evictAfter.map((e) => bind(e, '@CacheEvict')),
     synchronous: (cacheable ?? put)?.target.synchronous ?? true,
+    hitAtOnce: cacheable && alone ? hitAtOnceOf(cacheable) : undefined,
   };
+}
+
+function hitAtOnceOf(cacheable: BoundOperation<CacheableOptions>): HitAtOnce | undefined {
+  const { target, fixedPolicy, options } = cacheable;
+  if (!target.synchronous || !target.hitAtOnce || !fixedPolicy) return undefined;
+  if (options.key === undefined || options.condition) return undefined;
+  return { key: options.key, policy: fixedPolicy, target: target as HitAtOnce['target'] };
 }
 
 /** The write policy of every call of `operation`, or `undefined` when it depends on the call. */

@@ -47,6 +47,17 @@ export class DecodedMemo {
     return entry.entry(type, clone);
   }
 
+  /**
+   * The value of a remembered entry that needs no check (no tags, no stamp), as the read asks;
+   * `undefined` when the text is not remembered or its entry must be checked.
+   */
+  settled(stored: string, type: ValueType | undefined, clone: boolean): unknown {
+    const entry = this.entries.get(stored);
+    if (entry === undefined || entry.tags !== undefined || entry.stamp !== undefined)
+      return undefined;
+    return entry.read(type, clone);
+  }
+
   /** Forgets every entry. */
   clear(): void {
     this.entries.clear();

@@ -1,0 +1,198 @@
+import 'reflect-metadata';
+import { Injectable, Logger } from '@nestjs/common';
+import { tracingChannel } from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Cacheable } from '../../lib/index.js';
+import {
+  cacheChannelName,
+  type CacheOperationContext,
+} from '../../lib/observability/cache-channels.js';
+import { startCacheApp, type CacheApp } from '../support/cache-app.js';
+
+class User {
+  constructor(
+    readonly id: number,
+    readonly name: string,
+  ) {}
+}
+
+let keyCalls = 0;
+
+/**
+ * Methods whose hits on the memory store are answered before cache-aside's steps (a key, a fixed
+ * policy, no `condition`, no eviction): what they answer must be what cache-aside would.
+ */
+@Injectable()
+class Directory {
+  loads = 0;
+  private release?: () => void;
+
+  @Cacheable({ key: (id: number) => `user:${id}`, ttl: '1h' })
+  async find(id: number): Promise<{ id: number; roles: string[] }> {
+    this.loads++;
+    return { id, roles: ['reader'] };
+  }
+
+  @Cacheable({ key: (id: number) => `frozen:${id}`, ttl: '1h', clone: false })
+  async findFrozen(id: number): Promise<{ id: number; roles: string[] }> {
+    this.loads++;
+    return { id, roles: ['reader'] };
+  }
+
+  @Cacheable({ key: (id: number) => `typed:${id}`, type: User })
+  async findUser(id: number): Promise<User> {
+    this.loads++;
+    return new User(id, `user ${id}`);
+  }
+
+  @Cacheable({ key: (id: number) => `sync:${id}` })
+  count(id: number): number {
+    this.loads++;
+    return id * 2;
+  }
+
+  @Cacheable({
+    key: (id: number) => {
+      keyCalls++;
+      if (id < 0) throw new Error('no key for a negative id');
+      return `checked:${id}`;
+    },
+  })
+  async findChecked(id: number): Promise<number> {
+    this.loads++;
+    return id;
+  }
+
+  /** Loads until `finishLoad()` is called. */
+  @Cacheable({ key: 'slow' })
+  async slow(): Promise<string> {
+    this.loads++;
+    await new Promise<void>((resolve) => (this.release = resolve));
+    return 'loaded';
+  }
+
+  finishLoad(): void {
+    this.release?.();
+  }
+}
+
+describe('a memory hit answered before the steps of cache-aside', () => {
+  let app: CacheApp;
+  const open = async () => {
+    app = await startCacheApp({}, [Directory]);
+    return app.get(Directory);
+  };
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await app?.close();
+  });
+
+  it('is counted as a hit, in stats() and in the method stats', async () => {
+    const directory = await open();
+    await directory.find(1);
+    await directory.find(1);
+    await directory.find(1);
+    const stats = app.client.stats();
+    expect(directory.loads).toBe(1);
+    expect(stats).toMatchObject({ hits: 2, misses: 1, l2Hits: 2 });
+    expect(stats.methods['Directory.find']).toMatchObject({ hits: 2, misses: 1, loads: 1 });
+  });
+
+  it('is published to a subscriber of the getOrSet channel, as a hit on l2', async () => {
+    const directory = await open();
+    await directory.find(1);
+    const ended: CacheOperationContext[] = [];
+    const channel = tracingChannel<CacheOperationContext, CacheOperationContext>(
+      cacheChannelName('getOrSet'),
+    );
+    const handlers = {
+      start: () => undefined,
+      end: (context: CacheOperationContext) => ended.push({ ...context }),
+    };
+    channel.subscribe(handlers);
+    try {
+      await directory.find(1);
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(ended).toEqual([
+      expect.objectContaining({
+        key: 'user:1',
+        result: 'hit',
+        tier: 'l2',
+        method: 'Directory.find',
+      }),
+    ]);
+  });
+
+  it('hands each caller its own copy; with clone: false one frozen value', async () => {
+    const directory = await open();
+    await directory.find(1);
+    const first = await directory.find(1);
+    first.roles.push('admin');
+    expect(await directory.find(1)).toEqual({ id: 1, roles: ['reader'] });
+
+    await directory.findFrozen(1);
+    const frozen = await directory.findFrozen(1);
+    expect(Object.isFrozen(frozen.roles)).toBe(true);
+    expect(() => frozen.roles.push('admin')).toThrow(TypeError);
+    expect(await directory.findFrozen(1)).toBe(frozen);
+  });
+
+  it('restores instances of the declared type', async () => {
+    const directory = await open();
+    await directory.findUser(7);
+    const hit = await directory.findUser(7);
+    expect(hit).toBeInstanceOf(User);
+    expect(hit).toEqual(new User(7, 'user 7'));
+    expect(directory.loads).toBe(1);
+  });
+
+  it('reads an entry that is not of the declared type as cache-aside does: reported, removed, loaded', async () => {
+    const directory = await open();
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    await app.client.set('typed:3', 'not a user');
+    await app.client.get('typed:3');
+    const loaded = await directory.findUser(3);
+    expect(loaded).toEqual(new User(3, 'user 3'));
+    expect(directory.loads).toBe(1);
+    expect(app.client.stats().errors).toBe(1);
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/typed:3/);
+    expect(await directory.findUser(3)).toBeInstanceOf(User);
+    expect(directory.loads).toBe(1);
+  });
+
+  it('keeps a synchronous method synchronous', async () => {
+    const directory = await open();
+    expect(directory.count(4)).toBe(8);
+    expect(directory.count(4)).toBe(8);
+    expect(directory.loads).toBe(1);
+    expect(app.client.stats().hits).toBe(1);
+  });
+
+  it('runs the key function once a call; one that throws leaves the call uncached, reported', async () => {
+    const directory = await open();
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    expect(await directory.findChecked(-1)).toBe(-1);
+    expect(await directory.findChecked(-1)).toBe(-1);
+    expect(directory.loads).toBe(2);
+    expect(app.client.stats().errors).toBe(2);
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/no key for a negative id/);
+    keyCalls = 0;
+    await directory.findChecked(2);
+    await directory.findChecked(2);
+    expect(keyCalls).toBe(2);
+  });
+
+  it('a caller that arrives while a load of the key runs joins it, even when the store holds an entry', async () => {
+    const directory = await open();
+    const first = directory.slow();
+    await vi.waitFor(() => expect(directory.loads).toBe(1));
+    await app.client.set('slow', 'written meanwhile');
+    const second = directory.slow();
+    directory.finishLoad();
+    expect(await first).toBe('loaded');
+    expect(await second).toBe('loaded');
+    expect(directory.loads).toBe(1);
+  });
+});
