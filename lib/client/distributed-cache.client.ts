@@ -42,7 +42,7 @@ import { storeKey, storeKeys } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
 import { newCounters } from './client-counters.js';
-import { EntryReads, type ReadResult } from './entry-reads.js';
+import { EntryReads, NotAtOnce, UNREAD, type ReadResult, type StoreRead } from './entry-reads.js';
 import { EntryWrites } from './entry-writes.js';
 import {
   AS_CONFIGURED,
@@ -53,7 +53,7 @@ import {
 } from './value-reader.js';
 
 export type { ReadPolicy };
-export type { Hit, ReadResult } from './entry-reads.js';
+export type { Hit, ReadResult, StoreRead } from './entry-reads.js';
 
 /**
  * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
@@ -72,6 +72,8 @@ export interface WritePolicy extends ReadPolicy {
   /** `Class.method` of a decorated call, for the operation's events. */
   method?: string;
 }
+
+const NOTHING_READ = new NotAtOnce();
 
 /** How one caller's value was found: a fresh hit, a load, or a stale value standing in. */
 export type CallResult = 'hit' | 'miss' | 'stale';
@@ -403,9 +405,14 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
    * call loaded gets the loader's value itself; every caller that joined gets its own copy (one
    * frozen value with `clone: false`), decoded from the entry's text.
    */
-  cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T> {
+  cached<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+    read?: StoreRead,
+  ): MaybePromise<T> {
     const channel = cacheChannels.getOrSet;
-    if (!channel.hasSubscribers) return this.cacheAside(key, load, policy);
+    if (!channel.hasSubscribers) return this.cacheAside(key, load, policy, read);
     const context = this.context('getOrSet', key, undefined, policy.method);
     const observed: WritePolicy = {
       ...policy,
@@ -415,21 +422,26 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
         policy.onResult?.(result, tier);
       },
     };
-    return traced(channel, context, () => this.cacheAside(key, load, observed));
+    return traced(channel, context, () => this.cacheAside(key, load, observed, read));
   }
 
   /**
    * A decorated call's hit answered before any step of cache-aside, on the in-process store: the
    * value of an entry held decoded that needs no check (no tags, no stamp), counted as `cached`
-   * counts a hit. `undefined` sends the call the whole way through `cached`: a miss, an entry to
-   * decode or check, a load under way for the key, events to publish, or a store not in process.
+   * counts a hit. Anything else is a `NotAtOnce`, carrying what was read of the store for
+   * `cached` to go on from: a miss, an entry to decode or check; or nothing read, when a load of
+   * the key is under way, events are to be published, or the store is not in process.
+   * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce(key: string, policy: WritePolicy): unknown {
     if (!this.settlesHits || this.flights.runs(key) || cacheChannels.getOrSet.hasSubscribers) {
-      return undefined;
+      return NOTHING_READ;
     }
-    const value = this.reads.settledHit(key, policy);
-    if (value !== undefined) policy.onResult?.('hit', 'l2');
+    const stored = this.reads.readNow(key);
+    if (stored === UNREAD) return NOTHING_READ;
+    const value = stored === undefined ? undefined : this.reads.settledHit(stored, policy);
+    if (value === undefined) return new NotAtOnce({ stored });
+    policy.onResult?.('hit', 'l2');
     return value;
   }
 
@@ -437,6 +449,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
+    read: StoreRead | undefined,
   ): MaybePromise<T> {
     const running = this.flights.join(key);
     if (running) {
@@ -447,8 +460,8 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     }
     const loads = policy.load ?? this.loadDefaults;
     const outcome = loads.guarded
-      ? this.cachedGuarded(key, load, policy, loads)
-      : this.lookupOrLoad(key, load, policy);
+      ? this.cachedGuarded(key, load, policy, loads, read)
+      : this.lookupOrLoad(key, load, policy, read);
     if (!isPromiseLike(outcome)) {
       policy.onResult?.(outcome.result ?? 'hit', outcome.tier);
       return outcome.value as T;
@@ -463,8 +476,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
+    read: StoreRead | undefined,
   ): MaybePromise<Outcome> {
-    const found = this.lookup(key, policy);
+    const found = this.reads.lookup(key, policy, false, read);
     if (isPromiseLike<ReadResult>(found)) {
       return found.then((read) => (read.hit ? read : this.loadAndStore(key, load, policy)));
     }
@@ -486,14 +500,19 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     load: () => MaybePromise<unknown>,
     policy: WritePolicy,
     loads: LoadPolicy,
+    read: StoreRead | undefined,
   ): MaybePromise<Outcome> {
-    return chain(this.lookup(key, policy, loads.graceMs > 0), (found): MaybePromise<Outcome> => {
-      if (!found.hit) return this.guarded.load(key, load, policy, loads, found.stale);
-      if (loads.refreshAhead !== undefined) {
-        this.guarded.refreshIfDue(key, found.stamp, load, policy, loads);
-      }
-      return found;
-    });
+    const allowStale = loads.graceMs > 0;
+    return chain(
+      this.reads.lookup(key, policy, allowStale, read),
+      (found): MaybePromise<Outcome> => {
+        if (!found.hit) return this.guarded.load(key, load, policy, loads, found.stale);
+        if (loads.refreshAhead !== undefined) {
+          this.guarded.refreshIfDue(key, found.stamp, load, policy, loads);
+        }
+        return found;
+      },
+    );
   }
 
   /** The entry, handed out as `policy` asks (`type`, `clone`); corrupt or outdated: a miss. */

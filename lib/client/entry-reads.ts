@@ -33,6 +33,25 @@ export interface Hit {
 
 const MISS: ReadResult = { hit: false };
 
+/** `readNow` on a store that does not answer at once: nothing was read. */
+export const UNREAD = Symbol('store not read');
+
+/** What the store answered for a key (its text, or `undefined`), or `UNREAD`. */
+export type StoreAnswer = string | undefined | typeof UNREAD;
+
+/** The store's answer for a key, read once and handed on to `lookup`. */
+export interface StoreRead {
+  readonly stored: string | undefined;
+}
+
+/**
+ * What a hit answered at once (`hitAtOnce`) gives when it has no value to hand out: the store's
+ * answer when it was read, for the whole cache-aside to go on from without reading it again.
+ */
+export class NotAtOnce {
+  constructor(readonly read?: StoreRead) {}
+}
+
 /** What the read side of a client works with. */
 export interface EntryReadsSettings {
   store: SafeStore;
@@ -76,15 +95,17 @@ export class EntryReads {
    * The entry of `key`, from L1 when it holds it, else from the store (and then kept in L1).
    * @param allowStale An expired entry still within grace comes back as the miss's `stale`, for
    *   a load to fall back on.
+   * @param read The store's answer when it was read already (`readNow`; no L1 then).
    */
   lookup(
     key: string,
     policy: ReadPolicy = AS_CONFIGURED,
     allowStale = false,
+    read?: StoreRead,
   ): MaybePromise<ReadResult> {
     const l1 = this.tiers?.l1;
     if (!l1) {
-      const stored = this.store.get(storeKey(key));
+      const stored = read ? read.stored : this.store.get(storeKey(key));
       if (!isPromiseLike<string | undefined>(stored)) {
         return this.accept(key, stored, policy, undefined, allowStale);
       }
@@ -98,19 +119,22 @@ export class EntryReads {
     );
   }
 
-  /**
-   * A hit the store answers at once, from an entry held decoded that needs no check: its value,
-   * counted as a hit. `undefined` for anything else (a miss, an entry to decode or to check for
-   * tags or expiry), which `lookup` then reads in full.
-   */
-  settledHit(key: string, policy: ReadPolicy): unknown {
+  /** The store's answer for `key`, on a store that answers at once (`UNREAD` on any other). */
+  readNow(key: string): StoreAnswer {
     const stored = this.store.get(storeKey(key));
-    if (typeof stored !== 'string') return undefined;
+    return isPromiseLike(stored) ? UNREAD : stored;
+  }
+
+  /**
+   * The value of an entry held decoded that needs no check (no tags, no stamp), counted as a
+   * hit; `undefined` for any other, which `accept` then reads in full.
+   */
+  settledHit(stored: string, policy: ReadPolicy): unknown {
     let value;
     try {
       value = this.values.settled(stored, policy);
     } catch {
-      // Not of the data `type` asks for: `lookup` reads it again, and reports and removes it.
+      // Not of the data `type` asks for: `accept` decodes it again, and reports and removes it.
       return undefined;
     }
     if (value !== undefined) this.counters.hits++;

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { WritePolicy } from '../client/distributed-cache.client.js';
+import { NotAtOnce, type StoreRead } from '../client/entry-reads.js';
 import { storable } from './storable.js';
 import type {
   CacheableOptions,
@@ -31,9 +32,10 @@ export function invokeWithCache(
     return new CachedCall(method, plan, self, args).invoke();
   }
   const key = keyAtOnce(shortcut, args, plan.name);
-  const value = key === undefined ? undefined : shortcut.target.hitAtOnce(key, shortcut.policy);
-  if (value !== undefined) return kind === 'promise' ? Promise.resolve(value) : value;
-  return new CachedCall(method, plan, self, args, key).invoke();
+  if (key === undefined) return new CachedCall(method, plan, self, args).invoke();
+  const answer = shortcut.target.hitAtOnce(key, shortcut.policy);
+  if (!(answer instanceof NotAtOnce)) return kind === 'promise' ? Promise.resolve(answer) : answer;
+  return new CachedCall(method, plan, self, args, { key, read: answer.read }).invoke();
 }
 
 /** The key of a call that may be answered at once; `undefined` when it throws (reported later). */
@@ -56,13 +58,16 @@ function keyAtOnce(shortcut: HitAtOnce, args: unknown[], where: string): string 
 export class CachedCall {
   readonly run = () => this.method.original.apply(this.self, this.args);
 
-  /** @param knownKey The key of `@Cacheable`, when computed before this call was made. */
+  /**
+   * @param known The key of `@Cacheable` and the store's answer for it, when computed and read
+   *   before this call was made (`invokeWithCache`).
+   */
   constructor(
     readonly method: InterceptedMethod,
     readonly plan: BoundPlan,
     private readonly self: object,
     readonly args: unknown[],
-    private readonly knownKey?: string,
+    private readonly known?: { key: string; read?: StoreRead },
   ) {}
 
   invoke(): unknown {
@@ -102,7 +107,7 @@ export class CachedCall {
     const { args, plan } = this;
     const { options } = operation;
     // Computed before this call only when `@Cacheable` has no `condition`.
-    if (this.knownKey !== undefined && operation === plan.cacheable) return this.knownKey;
+    if (this.known && operation === plan.cacheable) return this.known.key;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
       return options.key === undefined
@@ -243,7 +248,8 @@ export class CachedCall {
   ): MaybePromise<unknown> {
     const key = this.keyFor(operation);
     const policy = key === undefined ? undefined : this.writePolicyFor(operation);
-    return policy ? operation.target.cached(key!, load, policy) : load();
+    const read = this.known && operation === this.plan.cacheable ? this.known.read : undefined;
+    return policy ? operation.target.cached(key!, load, policy, read) : load();
   }
 
   private ttlMsFor(operation: BoundOperation<CacheableOptions>): number | undefined {

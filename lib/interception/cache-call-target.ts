@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { CacheClient } from '../cache-client.js';
-import type { ReadPolicy, ReadResult, WritePolicy } from '../client/distributed-cache.client.js';
+import type {
+  ReadPolicy,
+  ReadResult,
+  StoreRead,
+  WritePolicy,
+} from '../client/distributed-cache.client.js';
 import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
 import type { LoadPolicy } from '../resilience/load-policy.js';
 import type { MethodStats } from '../observability/method-stats.js';
@@ -21,11 +26,21 @@ export interface CacheCallTarget {
   readonly synchronous: boolean;
   /** A client put in place of ours (a test's fake): synchronous methods run uncached against it. */
   readonly replacement?: boolean;
-  /** Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`). */
-  cached<T>(key: string, load: () => MaybePromise<T>, policy: WritePolicy): MaybePromise<T>;
   /**
-   * On a synchronous target: a hit answered before any step of `cached` when the entry needs no
-   * check; `undefined` means go through `cached`. Absent where there is no such shortcut.
+   * Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`).
+   * @param read The store's answer when `hitAtOnce` read it for this call.
+   */
+  cached<T>(
+    key: string,
+    load: () => MaybePromise<T>,
+    policy: WritePolicy,
+    read?: StoreRead,
+  ): MaybePromise<T>;
+  /**
+   * On a synchronous target: a hit answered before any step of `cached`, or a `NotAtOnce` that
+   * carries what was read of the store for `cached` to go on from. Absent where there is no such
+   * shortcut.
+   * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce?(key: string, policy: WritePolicy): unknown;
   read(key: string, policy?: ReadPolicy): MaybePromise<ReadResult>;

@@ -63,6 +63,13 @@ class Directory {
     return id;
   }
 
+  /** Kept for grace past its TTL: its entries carry a stamp, checked on every hit. */
+  @Cacheable({ key: (id: number) => `graced:${id}`, ttl: '1h', grace: '1h' })
+  async findGraced(id: number): Promise<number> {
+    this.loads++;
+    return id;
+  }
+
   /** Loads until `finishLoad()` is called. */
   @Cacheable({ key: 'slow' })
   async slow(): Promise<string> {
@@ -105,9 +112,13 @@ describe('a memory hit answered before the steps of cache-aside', () => {
     const channel = tracingChannel<CacheOperationContext, CacheOperationContext>(
       cacheChannelName('getOrSet'),
     );
+    const ignore = () => undefined;
     const handlers = {
-      start: () => undefined,
-      end: (context: CacheOperationContext) => ended.push({ ...context }),
+      start: ignore,
+      end: (context: CacheOperationContext) => void ended.push({ ...context }),
+      asyncStart: ignore,
+      asyncEnd: ignore,
+      error: ignore,
     };
     channel.subscribe(handlers);
     try {
@@ -123,6 +134,21 @@ describe('a memory hit answered before the steps of cache-aside', () => {
         method: 'Directory.find',
       }),
     ]);
+  });
+
+  it('reads the store once a call: on a miss, a hit, and a hit on an entry that needs checking', async () => {
+    const directory = await open();
+    const reads = vi.spyOn(app.store, 'get');
+    const writes = vi.spyOn(app.store, 'set');
+    await directory.find(9);
+    expect([reads.mock.calls.length, writes.mock.calls.length]).toEqual([1, 1]);
+    await directory.find(9);
+    expect(reads).toHaveBeenCalledTimes(2);
+    await directory.findGraced(9);
+    await directory.findGraced(9);
+    expect(reads).toHaveBeenCalledTimes(4);
+    expect(directory.loads).toBe(2);
+    expect(app.client.stats()).toMatchObject({ hits: 2, misses: 2 });
   });
 
   it('hands each caller its own copy; with clone: false one frozen value', async () => {
