@@ -42,7 +42,13 @@ import { storeKey, storeKeys } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 import { TagVersionRegistry } from './tag-versions.js';
 import { newCounters } from './client-counters.js';
-import { EntryReads, NotAtOnce, UNREAD, type ReadResult, type StoreRead } from './entry-reads.js';
+import {
+  EntryReads,
+  NOTHING_READ,
+  NotAtOnce,
+  type FirstRead,
+  type ReadResult,
+} from './entry-reads.js';
 import { EntryWrites } from './entry-writes.js';
 import {
   AS_CONFIGURED,
@@ -53,7 +59,7 @@ import {
 } from './value-reader.js';
 
 export type { ReadPolicy };
-export type { Hit, ReadResult, StoreRead } from './entry-reads.js';
+export type { FirstRead, Hit, ReadResult } from './entry-reads.js';
 
 /**
  * How an entry is written: TTL already in milliseconds, tags, a last veto on the value, and (for
@@ -72,8 +78,6 @@ export interface WritePolicy extends ReadPolicy {
   /** `Class.method` of a decorated call, for the operation's events. */
   method?: string;
 }
-
-const NOTHING_READ = new NotAtOnce();
 
 /** How one caller's value was found: a fresh hit, a load, or a stale value standing in. */
 export type CallResult = 'hit' | 'miss' | 'stale';
@@ -125,7 +129,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   private readonly writes: EntryWrites;
   private readonly tiers?: TwoTiers;
   /** Hits can be answered before cache-aside's steps: entries held decoded, in this process. */
-  private readonly settlesHits: boolean;
+  readonly hitsAtOnce: boolean;
   /**
    * @param memo On the in-process store: decoded entries, copied out on each hit instead of
    *   parsed again.
@@ -149,7 +153,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     this.envelope = envelope?.active ? envelope : undefined;
     this.name = name;
     this.tiers = tiers;
-    this.settlesHits = store.synchronous && memo !== undefined && !this.envelope && !tiers;
+    this.hitsAtOnce = !!tiers || (store.synchronous && memo !== undefined && !this.envelope);
     this.loadDefaults = loads ?? DEFAULT_LOAD_POLICY;
     const lock = store.locks ? new DistributedLock(store, tiers) : undefined;
     const log = loaderLog ?? new FailureLog(new Logger('CacheClient'));
@@ -409,7 +413,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
-    read?: StoreRead,
+    read?: FirstRead,
   ): MaybePromise<T> {
     const channel = cacheChannels.getOrSet;
     if (!channel.hasSubscribers) return this.cacheAside(key, load, policy, read);
@@ -426,22 +430,24 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   /**
-   * A decorated call's hit answered before any step of cache-aside, on the in-process store: the
-   * value of an entry held decoded that needs no check (no tags, no stamp), counted as `cached`
-   * counts a hit. Anything else is a `NotAtOnce`, carrying what was read of the store for
-   * `cached` to go on from: a miss, an entry to decode or check; or nothing read, when a load of
-   * the key is under way, events are to be published, or the store is not in process.
+   * A decorated call's hit answered before any step of cache-aside, from L1 or the in-process
+   * store (`EntryReads.atOnce`), counted as `cached` counts a hit. Anything else is a `NotAtOnce`
+   * carrying what was read, for `cached` to go on from; nothing is read while a load of the key
+   * is under way, when events are to be published, or with `refreshAhead` (a hit may start a
+   * refresh).
    * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce(key: string, policy: WritePolicy): unknown {
-    if (!this.settlesHits || this.flights.runs(key) || cacheChannels.getOrSet.hasSubscribers) {
+    if (
+      !this.hitsAtOnce ||
+      this.flights.runs(key) ||
+      cacheChannels.getOrSet.hasSubscribers ||
+      (policy.load ?? this.loadDefaults).refreshAhead !== undefined
+    ) {
       return NOTHING_READ;
     }
-    const stored = this.reads.readNow(key);
-    if (stored === UNREAD) return NOTHING_READ;
-    const value = stored === undefined ? undefined : this.reads.settledHit(stored, policy);
-    if (value === undefined) return new NotAtOnce({ stored });
-    policy.onResult?.('hit', 'l2');
+    const value = this.reads.atOnce(key, policy);
+    if (!(value instanceof NotAtOnce)) policy.onResult?.('hit', this.tiers ? 'l1' : 'l2');
     return value;
   }
 
@@ -449,7 +455,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
-    read: StoreRead | undefined,
+    read: FirstRead | undefined,
   ): MaybePromise<T> {
     const running = this.flights.join(key);
     if (running) {
@@ -476,7 +482,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
-    read: StoreRead | undefined,
+    read: FirstRead | undefined,
   ): MaybePromise<Outcome> {
     const found = this.reads.lookup(key, policy, false, read);
     if (isPromiseLike<ReadResult>(found)) {
@@ -500,7 +506,7 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
     load: () => MaybePromise<unknown>,
     policy: WritePolicy,
     loads: LoadPolicy,
-    read: StoreRead | undefined,
+    read: FirstRead | undefined,
   ): MaybePromise<Outcome> {
     const allowStale = loads.graceMs > 0;
     return chain(

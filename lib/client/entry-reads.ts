@@ -33,24 +33,20 @@ export interface Hit {
 
 const MISS: ReadResult = { hit: false };
 
-/** `readNow` on a store that does not answer at once: nothing was read. */
-export const UNREAD = Symbol('store not read');
-
-/** What the store answered for a key (its text, or `undefined`), or `UNREAD`. */
-export type StoreAnswer = string | undefined | typeof UNREAD;
-
-/** The store's answer for a key, read once and handed on to `lookup`. */
-export interface StoreRead {
-  readonly stored: string | undefined;
-}
-
 /**
- * What a hit answered at once (`hitAtOnce`) gives when it has no value to hand out: the store's
- * answer when it was read, for the whole cache-aside to go on from without reading it again.
+ * What `atOnce` read and could not hand out, handed on to `lookup` so that nothing is read twice:
+ * L1's answer (with L1), or the store's (a store that answers at once).
  */
+export type FirstRead =
+  { readonly l1: DecodedValue | undefined } | { readonly stored: string | undefined };
+
+/** `atOnce`'s answer when it has no value to hand out, with what it read. */
 export class NotAtOnce {
-  constructor(readonly read?: StoreRead) {}
+  constructor(readonly read?: FirstRead) {}
 }
+
+/** Nothing read: the call goes through `lookup` as it is. */
+export const NOTHING_READ = new NotAtOnce();
 
 /** What the read side of a client works with. */
 export interface EntryReadsSettings {
@@ -95,23 +91,23 @@ export class EntryReads {
    * The entry of `key`, from L1 when it holds it, else from the store (and then kept in L1).
    * @param allowStale An expired entry still within grace comes back as the miss's `stale`, for
    *   a load to fall back on.
-   * @param read The store's answer when it was read already (`readNow`; no L1 then).
+   * @param read What `atOnce` read already for this call.
    */
   lookup(
     key: string,
     policy: ReadPolicy = AS_CONFIGURED,
     allowStale = false,
-    read?: StoreRead,
+    read?: FirstRead,
   ): MaybePromise<ReadResult> {
     const l1 = this.tiers?.l1;
     if (!l1) {
-      const stored = read ? read.stored : this.store.get(storeKey(key));
+      const stored = read && 'stored' in read ? read.stored : this.store.get(storeKey(key));
       if (!isPromiseLike<string | undefined>(stored)) {
         return this.accept(key, stored, policy, undefined, allowStale);
       }
       return stored.then((text) => this.accept(key, text, policy, undefined, allowStale));
     }
-    const entry = l1.get(key);
+    const entry = read && 'l1' in read ? read.l1 : l1.get(key);
     if (entry) return this.l1Hit(key, entry, policy, allowStale);
     const token = l1.begin();
     return chain(this.store.get(storeKey(key)), (stored) =>
@@ -119,26 +115,47 @@ export class EntryReads {
     );
   }
 
-  /** The store's answer for `key`, on a store that answers at once (`UNREAD` on any other). */
-  readNow(key: string): StoreAnswer {
+  /**
+   * A hit answered at once, counted: an L1 entry (one kept for grace excepted), or, without L1, an
+   * entry of a store that answers at once which the memo holds decoded and needs no check (no
+   * tags, no stamp). Anything else is a `NotAtOnce` carrying what was read, for `lookup`.
+   * @returns The value, or a `NotAtOnce`.
+   */
+  atOnce(key: string, policy: ReadPolicy): unknown {
+    const l1 = this.tiers?.l1;
+    if (l1) {
+      const entry = l1.get(key);
+      const value = entry && !entry.stamp?.graceMs ? this.readHeld(entry, policy) : undefined;
+      if (value === undefined) return new NotAtOnce({ l1: entry });
+      this.counters.l1Hits++;
+      this.counters.hits++;
+      return value;
+    }
     const stored = this.store.get(storeKey(key));
-    return isPromiseLike(stored) ? UNREAD : stored;
+    if (isPromiseLike(stored)) return NOTHING_READ;
+    const value = stored === undefined ? undefined : this.settled(stored, policy);
+    if (value === undefined) return new NotAtOnce({ stored });
+    this.counters.hits++;
+    return value;
   }
 
-  /**
-   * The value of an entry held decoded that needs no check (no tags, no stamp), counted as a
-   * hit; `undefined` for any other, which `accept` then reads in full.
-   */
-  settledHit(stored: string, policy: ReadPolicy): unknown {
-    let value;
+  /** `undefined` where the entry is not of the data `type` asks for: `lookup` reports it. */
+  private readHeld(entry: DecodedValue, policy: ReadPolicy): unknown {
     try {
-      value = this.values.settled(stored, policy);
+      return entry.read(policy.type, policy.clone ?? this.clone);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** `undefined` where the memo does not hold the entry decoded, or it needs checking. */
+  private settled(stored: string, policy: ReadPolicy): unknown {
+    try {
+      return this.values.settled(stored, policy);
     } catch {
       // Not of the data `type` asks for: `accept` decodes it again, and reports and removes it.
       return undefined;
     }
-    if (value !== undefined) this.counters.hits++;
-    return value;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { WritePolicy } from '../client/distributed-cache.client.js';
-import { NotAtOnce, type StoreRead } from '../client/entry-reads.js';
+import { NotAtOnce, type FirstRead } from '../client/entry-reads.js';
 import { storable } from './storable.js';
 import type {
   CacheableOptions,
@@ -67,7 +67,7 @@ export class CachedCall {
     readonly plan: BoundPlan,
     private readonly self: object,
     readonly args: unknown[],
-    private readonly known?: { key: string; read?: StoreRead },
+    private readonly known?: { key: string; read?: FirstRead },
   ) {}
 
   invoke(): unknown {

@@ -3,7 +3,7 @@ import type { CacheClient } from '../cache-client.js';
 import type {
   ReadPolicy,
   ReadResult,
-  StoreRead,
+  FirstRead,
   WritePolicy,
 } from '../client/distributed-cache.client.js';
 import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';
@@ -28,21 +28,22 @@ export interface CacheCallTarget {
   readonly replacement?: boolean;
   /**
    * Cache-aside: a hit, or `load`'s value stored (subject to `policy.shouldStore`).
-   * @param read The store's answer when `hitAtOnce` read it for this call.
+   * @param read What `hitAtOnce` read for this call.
    */
   cached<T>(
     key: string,
     load: () => MaybePromise<T>,
     policy: WritePolicy,
-    read?: StoreRead,
+    read?: FirstRead,
   ): MaybePromise<T>;
   /**
-   * On a synchronous target: a hit answered before any step of `cached`, or a `NotAtOnce` that
-   * carries what was read of the store for `cached` to go on from. Absent where there is no such
-   * shortcut.
+   * Where `hitsAtOnce` (an L1, or entries held decoded in process): a hit answered before any
+   * step of `cached`, or a `NotAtOnce` that carries what was read for `cached` to go on from.
    * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce?(key: string, policy: WritePolicy): unknown;
+  /** Whether `hitAtOnce` can answer hits. */
+  readonly hitsAtOnce?: boolean;
   read(key: string, policy?: ReadPolicy): MaybePromise<ReadResult>;
   write(key: string, value: unknown, policy: WritePolicy): MaybePromise<boolean>;
   /** Deletes keys, then invalidates tags; never throws. `method`: `Class.method`, for events. */

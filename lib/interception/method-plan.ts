@@ -161,7 +161,7 @@ export function bindPlan(plan: ClassPlan, app: AppCaches): BoundPlan {
 
 function hitAtOnceOf(cacheable: BoundOperation<CacheableOptions>): HitAtOnce | undefined {
   const { target, fixedPolicy, options } = cacheable;
-  if (!target.synchronous || !target.hitAtOnce || !fixedPolicy) return undefined;
+  if (!target.hitsAtOnce || !target.hitAtOnce || !fixedPolicy) return undefined;
   if (options.key === undefined || options.condition) return undefined;
   return { key: options.key, policy: fixedPolicy, target: target as HitAtOnce['target'] };
 }

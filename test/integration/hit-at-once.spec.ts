@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { Injectable, Logger } from '@nestjs/common';
 import { tracingChannel } from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cacheable } from '../../lib/index.js';
 import {
   cacheChannelName,
   type CacheOperationContext,
 } from '../../lib/observability/cache-channels.js';
-import { startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { freshPrefix, startCacheApp, type CacheApp } from '../support/cache-app.js';
+import { startRedis, type RedisServer } from '../support/servers.js';
 
 class User {
   constructor(
@@ -220,5 +221,66 @@ describe('a memory hit answered before the steps of cache-aside', () => {
     expect(await first).toBe('loaded');
     expect(await second).toBe('loaded');
     expect(directory.loads).toBe(1);
+  });
+});
+
+/** On Redis with L1, hits L1 holds are answered the same way. */
+@Injectable()
+class Shelf {
+  loads = 0;
+
+  @Cacheable({ key: (id: number) => `shelf:${id}`, ttl: '1h' })
+  async find(id: number): Promise<{ id: number; loads: number }> {
+    return { id, loads: ++this.loads };
+  }
+
+  @Cacheable({ key: (id: number) => `ahead:${id}`, ttl: '600ms', refreshAhead: 0.5 })
+  async findAhead(id: number): Promise<{ id: number; loads: number }> {
+    return { id, loads: ++this.loads };
+  }
+}
+
+describe('an L1 hit answered before the steps of cache-aside (Redis with L1)', () => {
+  let server: RedisServer;
+  let app: CacheApp;
+  const open = async () => {
+    app = await startCacheApp(
+      { store: 'redis', redis: { url: server.url }, keyPrefix: freshPrefix(), l1: true },
+      [Shelf],
+    );
+    return app.get(Shelf);
+  };
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterEach(async () => {
+    await app?.close();
+  });
+  afterAll(async () => server?.stop());
+
+  it('is counted as an L1 hit, L1 and the store each read once a call', async () => {
+    const shelf = await open();
+    const reads = vi.spyOn(app.store, 'get');
+    await shelf.find(1);
+    const first = await shelf.find(1);
+    const second = await shelf.find(1);
+    expect(second).toEqual({ id: 1, loads: 1 });
+    expect(second).not.toBe(first);
+    expect(reads).toHaveBeenCalledTimes(1);
+    const stats = app.client.stats() as ReturnType<CacheApp['client']['stats']> & {
+      l1: { hits: number; misses: number };
+    };
+    expect(stats).toMatchObject({ hits: 2, l1Hits: 2, misses: 1 });
+    expect(stats.l1).toMatchObject({ hits: 2, misses: 1 });
+    expect(stats.methods['Shelf.find']).toMatchObject({ hits: 2, misses: 1 });
+  });
+
+  it('with refreshAhead, a hit on L1 still refreshes the entry before it expires', async () => {
+    const shelf = await open();
+    await shelf.findAhead(2);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await shelf.findAhead(2)).toEqual({ id: 2, loads: 1 });
+    await vi.waitFor(() => expect(shelf.loads).toBe(2));
+    await vi.waitFor(async () => expect(await shelf.findAhead(2)).toEqual({ id: 2, loads: 2 }));
   });
 });
