@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { CacheClient } from '../cache-client.js';
 import type {
+  FirstRead,
   ReadPolicy,
   ReadResult,
-  FirstRead,
   WritePolicy,
 } from '../client/distributed-cache.client.js';
 import type { LoaderResilienceOptions, Ttl } from '../interfaces/cache-module-options.interface.js';

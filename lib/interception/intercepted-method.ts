@@ -25,7 +25,10 @@ export class InterceptedMethod {
   private readonly bindings = new WeakMap<AppCaches, WeakMap<object, Binding>>();
   private last?: { type: object; app: AppCaches; plan: BoundPlan };
   private readonly said = new Set<string>();
-  /** The instance of the last cached call and its plan (an instance's app never changes). */
+  /**
+   * The instance of the last cached call and its plan (an instance's app never changes); held
+   * until a call on another instance, so one instance per method at most.
+   */
   private lastCall?: { self: object; plan: BoundPlan };
 
   constructor(

@@ -53,9 +53,9 @@ export class DecodedMemo {
    */
   settled(stored: string, type: ValueType | undefined, clone: boolean): unknown {
     const entry = this.entries.get(stored);
-    if (entry === undefined || entry.tags !== undefined || entry.stamp !== undefined)
-      return undefined;
-    return entry.read(type, clone);
+    const needsNoCheck =
+      entry !== undefined && entry.tags === undefined && entry.stamp === undefined;
+    return needsNoCheck ? entry.read(type, clone) : undefined;
   }
 
   /** Forgets every entry. */

@@ -42,6 +42,23 @@ describe('cloneJson', () => {
 });
 
 describe('DecodedMemo', () => {
+  it('settled: only a remembered entry with neither tags nor stamp, as the read asks', () => {
+    const memo = new DecodedMemo(codec, { maxEntries: 10 });
+    const plain = stored({ n: 1 });
+    const tagged = stored({ n: 2 }, { t: 'v1' });
+    const stamped = codec.stamp(stored({ n: 3 }), { expiresAt: Date.now() + 60_000 });
+    expect(memo.settled(plain, undefined, true)).toBeUndefined();
+    for (const text of [plain, tagged, stamped]) memo.decode(text);
+    const copy = memo.settled(plain, undefined, true);
+    expect(copy).toEqual({ n: 1 });
+    expect(memo.settled(plain, undefined, true)).not.toBe(copy);
+    const frozen = memo.settled(plain, undefined, false);
+    expect(Object.isFrozen(frozen)).toBe(true);
+    expect(memo.settled(plain, undefined, false)).toBe(frozen);
+    expect(memo.settled(tagged, undefined, true)).toBeUndefined();
+    expect(memo.settled(stamped, undefined, true)).toBeUndefined();
+  });
+
   it('answers a fresh copy on every decode, so mutating one never changes the next', () => {
     const memo = new DecodedMemo(codec, { maxEntries: 10 });
     const text = stored({ id: 1, roles: ['a'] });
