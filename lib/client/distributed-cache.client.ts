@@ -433,19 +433,12 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
    * A decorated call's hit answered before any step of cache-aside, from L1 or the in-process
    * store (`EntryReads.atOnce`), counted as `cached` counts a hit. Anything else is a `NotAtOnce`
    * carrying what was read, for `cached` to go on from; nothing is read while a load of the key
-   * is under way, when events are to be published, or with `refreshAhead` (a hit may start a
-   * refresh).
+   * is under way or when events are to be published. Which calls may ask is the plan's to say
+   * (`hitAtOnceOf`: this cache `hitsAtOnce`, no `refreshAhead`).
    * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce(key: string, policy: WritePolicy): unknown {
-    if (
-      !this.hitsAtOnce ||
-      this.flights.runs(key) ||
-      cacheChannels.getOrSet.hasSubscribers ||
-      (policy.load ?? this.loadDefaults).refreshAhead !== undefined
-    ) {
-      return NOTHING_READ;
-    }
+    if (this.flights.runs(key) || cacheChannels.getOrSet.hasSubscribers) return NOTHING_READ;
     const value = this.reads.atOnce(key, policy);
     if (!(value instanceof NotAtOnce)) policy.onResult?.('hit', this.tiers ? 'l1' : 'l2');
     return value;

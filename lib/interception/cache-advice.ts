@@ -107,7 +107,8 @@ export class CachedCall {
     const { args, plan } = this;
     const { options } = operation;
     // Computed before this call only when `@Cacheable` has no `condition`.
-    if (this.known && operation === plan.cacheable) return this.known.key;
+    const known = this.knownFor(operation);
+    if (known) return known.key;
     try {
       if (options.condition && !options.condition(...args)) return undefined;
       return options.key === undefined
@@ -248,8 +249,13 @@ export class CachedCall {
   ): MaybePromise<unknown> {
     const key = this.keyFor(operation);
     const policy = key === undefined ? undefined : this.writePolicyFor(operation);
-    const read = this.known && operation === this.plan.cacheable ? this.known.read : undefined;
+    const read = this.knownFor(operation)?.read;
     return policy ? operation.target.cached(key!, load, policy, read) : load();
+  }
+
+  /** What `invokeWithCache` computed and read for `@Cacheable` before this call was made. */
+  private knownFor(operation: BoundOperation<CacheableOptions>) {
+    return operation === this.plan.cacheable ? this.known : undefined;
   }
 
   private ttlMsFor(operation: BoundOperation<CacheableOptions>): number | undefined {

@@ -37,8 +37,9 @@ export interface CacheCallTarget {
     read?: FirstRead,
   ): MaybePromise<T>;
   /**
-   * Where `hitsAtOnce` (an L1, or entries held decoded in process): a hit answered before any
-   * step of `cached`, or a `NotAtOnce` that carries what was read for `cached` to go on from.
+   * Where `hitsAtOnce` (an L1, or entries held decoded in process), for the calls a plan allows
+   * (`hitAtOnceOf`): a hit answered before any step of `cached`, or a `NotAtOnce` that carries
+   * what was read for `cached` to go on from.
    * @returns The value, or a `NotAtOnce`.
    */
   hitAtOnce?(key: string, policy: WritePolicy): unknown;

@@ -57,8 +57,9 @@ export type BoundOperation<O> = Operation<O> & {
 };
 
 /**
- * `@Cacheable` alone, without `condition`, its key given and its write policy fixed, on a cache
- * that can answer a hit before any step of cache-aside (`hitAtOnce`): what that shortcut needs.
+ * `@Cacheable` alone, without `condition` or `refreshAhead` (a hit may start a refresh), its key
+ * given and its write policy fixed, on a cache that can answer a hit before any step of
+ * cache-aside (`hitAtOnce`): what that shortcut needs.
  */
 export interface HitAtOnce {
   readonly key: FromArgs<string, unknown[]>;
@@ -163,6 +164,7 @@ function hitAtOnceOf(cacheable: BoundOperation<CacheableOptions>): HitAtOnce | u
   const { target, fixedPolicy, options } = cacheable;
   if (!target.hitsAtOnce || !target.hitAtOnce || !fixedPolicy) return undefined;
   if (options.key === undefined || options.condition) return undefined;
+  if (fixedPolicy.load?.refreshAhead !== undefined) return undefined;
   return { key: options.key, policy: fixedPolicy, target: target as HitAtOnce['target'] };
 }
 
