@@ -7,13 +7,14 @@
  * the key it came from. Only the key sent to the store changes: L1 and the bus carry the key as
  * the user wrote it.
  */
-const INTERNAL_MARK = '__';
+const UNDERSCORE = 0x5f;
 const TAG_KEY_PREFIX = '__tag__:';
 const LOCK_KEY_PREFIX = '__lock__:';
 
 /** The key a user's entry is stored under. */
 export function storeKey(key: string): string {
-  return key.startsWith(INTERNAL_MARK) ? `_${key}` : key;
+  // Char codes rather than `startsWith`: this runs on every hit, and costs less this way.
+  return key.charCodeAt(0) === UNDERSCORE && key.charCodeAt(1) === UNDERSCORE ? `_${key}` : key;
 }
 
 export function storeKeys(keys: readonly string[]): string[] {

@@ -54,6 +54,7 @@ export class DecodedValue {
 
   /** The value as a read asks: instances of `type`, and a copy of its own unless `clone` is false. */
   read(type?: ValueType, clone = true): unknown {
+    if (!clone && this.frozenValue && type === undefined) return this.value;
     if (clone || !(this.freezable ??= isFreezable(this.value))) {
       const value = this.plain
         ? (this.copier ??= copierFor(this.value))(this.value)
