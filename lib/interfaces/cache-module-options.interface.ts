@@ -112,8 +112,8 @@ export interface MemcachedConnectionOptions {
    */
   namespaceRefreshMs?: number;
   /**
-   * Longest time, in milliseconds, to open a connection to one server (TCP connect and SASL)
-   * before the calls waiting for it fail.
+   * Longest time, in milliseconds, to open a connection to one server (TCP connect and SASL); a
+   * call waits for it at most `commandTimeout`, and connecting goes on for the calls after it.
    * @default 1000
    */
   connectTimeout?: number;

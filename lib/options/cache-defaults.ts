@@ -57,6 +57,7 @@ export const CACHE_DEFAULTS = {
     /** Connections per server of the pool. */
     poolSize: 1,
     namespaceRefreshMs: 1000,
+    /** Milliseconds to open a connection (TCP and SASL); a call waits `commandTimeout` at most. */
     connectTimeout: 1000,
     ejectAfterFailures: 0,
     retryEjectedAfterMs: 30_000,

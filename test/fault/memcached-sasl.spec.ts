@@ -84,4 +84,38 @@ describe('a Memcached pool with SASL (memcached -S)', () => {
       expect(lines[0]).not.toContain(password);
     },
   );
+
+  it('a paused server: a call waiting for the login answers within about commandTimeout (not connectTimeout), and caching resumes with the server', async () => {
+    const [server] = pool.servers;
+    const options: CacheModuleOptions = {
+      store: 'memcached',
+      memcached: {
+        servers: [server.address],
+        username: 'cache',
+        password: 'right-secret',
+        connectTimeout: 10_000,
+      },
+      commandTimeout: 300,
+      keyPrefix: freshPrefix(),
+    };
+    await server.pause();
+    let resumed = false;
+    const app = await startCacheApp(options, [ReportService]);
+    try {
+      const reports = app.get(ReportService);
+      // The connection is accepted by the kernel while the login is never answered.
+      const started = performance.now();
+      expect(await reports.build(1)).toBe('report 1');
+      expect(await app.client.get('k')).toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(app.client.stats().errors).toBeGreaterThan(0);
+      server.resume();
+      resumed = true;
+      await expect.poll(() => app.client.set('k', 1), { timeout: 8000 }).toBe(true);
+      expect(await app.client.get('k')).toBe(1);
+    } finally {
+      if (!resumed) server.resume();
+      await app.close();
+    }
+  });
 });

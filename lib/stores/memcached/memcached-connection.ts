@@ -19,6 +19,9 @@ interface ServerState {
    * `respond` drops the first one as each answer arrives, and its `error` empties the list.
    */
   requestTimeouts: number[];
+  /** By request sequence number: what answers and fails each request registered here. */
+  responseCallbacks: Record<number, unknown>;
+  errorCallbacks: Record<number, (error: Error) => void>;
   options: ServerOptions;
 }
 
@@ -45,6 +48,10 @@ export class MemcachedConnection extends memjs.Server {
   private readonly timeoutMs: number;
   /** Armed while requests are in flight, for the oldest one's deadline. */
   private requestTimer?: NodeJS.Timeout;
+  /** Requests written while the connection is not up, sent once it is. */
+  private waiting: Buffer[] = [];
+  /** Armed while requests wait for the connection, for the first one's deadline. */
+  private waitTimer?: NodeJS.Timeout;
   /** Told of every failure (of a connection, or of the requests in flight) and every answer. */
   health?: ServerHealth;
 
@@ -71,11 +78,16 @@ export class MemcachedConnection extends memjs.Server {
     else go(socket);
   }
 
-  /** Sends at once when connected (no closure on the hot path), else once connected. */
+  /** Sends at once when connected, else once connected (within the timeout, or fails). */
   override write(blob: Buffer): void {
     const { _socket: socket, connected } = this.state;
-    if (socket && connected) this.send(socket, blob);
-    else this.sock(false, (ready) => this.send(ready, blob));
+    if (socket && connected) return this.send(socket, blob);
+    if (this.waiting.length === 0) {
+      this.sock(false, this.sendWaiting);
+      this.waitTimer = setTimeout(this.failWaiting, this.timeoutMs);
+      this.waitTimer.unref();
+    }
+    this.waiting.push(blob);
   }
 
   /** Fails every request in flight (memjs), then destroys every socket of this server. */
@@ -83,6 +95,7 @@ export class MemcachedConnection extends memjs.Server {
     const abandoned = [...this.sockets];
     clearTimeout(this.requestTimer);
     this.requestTimer = undefined;
+    this.stopWaiting();
     this.health?.failed();
     this.state.responseBuffer = Buffer.alloc(0);
     super.error(this.asError(error));
@@ -124,6 +137,36 @@ export class MemcachedConnection extends memjs.Server {
   private armRequestTimer(ms: number): void {
     this.requestTimer = setTimeout(this.expireRequests, ms);
     this.requestTimer.unref();
+  }
+
+  private readonly sendWaiting = (socket: Socket): void => {
+    const blobs = this.waiting;
+    this.stopWaiting();
+    for (const blob of blobs) this.send(socket, blob);
+  };
+
+  /**
+   * The connection is not up a timeout after the first request waited for it: the waiting
+   * requests fail (every request registered here waits: none is in flight without a connection),
+   * and connecting goes on, for the calls that come next.
+   */
+  private readonly failWaiting = (): void => {
+    this.waitTimer = undefined;
+    if (this.waiting.length === 0) return;
+    this.waiting = [];
+    const state = this.state;
+    const failed = state.errorCallbacks;
+    state.responseCallbacks = {};
+    state.errorCallbacks = {};
+    this.health?.failed();
+    const error = new CacheTimeoutError('memcached', this.timeoutMs);
+    for (const seq of Object.keys(failed)) failed[Number(seq)](error);
+  };
+
+  private stopWaiting(): void {
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.waiting = [];
   }
 
   /** At the oldest request's deadline: fails every request in flight, unless it was answered. */
