@@ -220,26 +220,9 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
     keys.forEach(checkKey);
     const channel = cacheChannels.getMany;
-    if (!channel.hasSubscribers) return this.readMany<T>(keys);
-    return traced(channel, this.context('getMany', undefined, keys), () => this.readMany<T>(keys));
-  }
-
-  private async readMany<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    const l1 = this.tiers?.l1;
-    const held = keys.map((key) => l1?.get(key));
-    const fetch = keys.filter((_, i) => held[i] === undefined);
-    const token = l1?.begin();
-    const fetched = fetch.length ? await this.store.getMany(storeKeys(fetch)) : [];
-    let next = 0;
-    return Promise.all(
-      keys.map(async (key, i) => {
-        const entry = held[i];
-        const found = entry
-          ? this.reads.l1Hit(key, entry, AS_CONFIGURED)
-          : await this.reads.accept(key, fetched?.[next++], AS_CONFIGURED, token);
-        return found.hit ? (found.value as T) : undefined;
-      }),
-    );
+    if (!channel.hasSubscribers) return this.reads.readMany<T>(keys);
+    const context = this.context('getMany', undefined, keys);
+    return traced(channel, context, () => this.reads.readMany<T>(keys));
   }
 
   async setMany(entries: readonly CacheEntry[]): Promise<boolean> {
@@ -250,34 +233,15 @@ export class DistributedCacheClient extends CacheClient implements CacheCallTarg
   }
 
   private async writeMany(entries: readonly CacheEntry[]): Promise<boolean> {
-    const tooLarge: string[] = [];
-    const encoded = entries.flatMap(({ key, value, ttl }) => {
-      const ttlMs = this.ttlMsOf(ttl, `setMany() "${key}"`);
-      const stored = this.writes.encode(checkKey(key), value, ttlMs);
-      if (stored === undefined) return [];
-      const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
-      if (!this.writes.fits(key, sealed)) {
-        tooLarge.push(key);
-        return [];
-      }
-      const keptMs = ttlMs === undefined ? undefined : ttlMs + this.loadDefaults.graceMs;
-      return [{ key, value: stored, sealed, ttlMs: keptMs }];
-    });
+    const { encoded, tooLarge } = this.writes.encodeMany(
+      entries.map(({ key, value, ttl }) => ({
+        key: checkKey(key),
+        value,
+        ttlMs: this.ttlMsOf(ttl, `setMany() "${key}"`),
+      })),
+    );
     if (tooLarge.length) await this.deleteAll(tooLarge);
-    const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
-    const sent = encoded.map(({ key, sealed, ttlMs }) => ({
-      key: storeKey(key),
-      value: sealed,
-      ttlMs,
-    }));
-    const written = await this.store.setMany(sent);
-    if (written) this.counters.sets += encoded.length;
-    if (this.tiers) {
-      encoded.forEach(({ key, value, ttlMs }, i) =>
-        this.writes.keepWritten(key, value, ttlMs, tokens[i]!, written),
-      );
-      await this.tiers.announce({ keys: encoded.map(({ key }) => key) });
-    }
+    const written = await this.writes.putMany(encoded);
     return written && encoded.length === entries.length;
   }
 

@@ -8,7 +8,7 @@ import type { FillToken } from '../tiers/local-tier.js';
 import type { TwoTiers } from '../tiers/two-tiers.js';
 import { chain, isPromiseLike, type MaybePromise } from '../utils/maybe-promise.js';
 import type { ClientCounters } from './client-counters.js';
-import { storeKey } from './key-space.js';
+import { storeKey, storeKeys } from './key-space.js';
 import type { SafeStore } from './safe-store.js';
 import type { TagVersionRegistry } from './tag-versions.js';
 import { AS_CONFIGURED, type ReadPolicy, type ValueReader } from './value-reader.js';
@@ -112,6 +112,28 @@ export class EntryReads {
     const token = l1.begin();
     return chain(this.store.get(storeKey(key)), (stored) =>
       this.accept(key, stored, policy, token, allowStale),
+    );
+  }
+
+  /**
+   * Values of `keys` in key order (`undefined` for a miss): what L1 holds, the rest in one
+   * multi-read of the store.
+   */
+  async readMany<T>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    const l1 = this.tiers?.l1;
+    const held = keys.map((key) => l1?.get(key));
+    const fetch = keys.filter((_, i) => held[i] === undefined);
+    const token = l1?.begin();
+    const fetched = fetch.length ? await this.store.getMany(storeKeys(fetch)) : [];
+    let next = 0;
+    return Promise.all(
+      keys.map(async (key, i) => {
+        const entry = held[i];
+        const found = entry
+          ? this.l1Hit(key, entry, AS_CONFIGURED)
+          : await this.accept(key, fetched?.[next++], AS_CONFIGURED, token);
+        return found.hit ? (found.value as T) : undefined;
+      }),
     );
   }
 

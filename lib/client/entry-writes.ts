@@ -13,6 +13,21 @@ import { storeKey } from './key-space.js';
 import type { SafeStore } from './safe-store.js';
 import type { Outcome } from './value-reader.js';
 
+/** An entry of `setMany`, its key checked and its TTL in milliseconds. */
+export interface EntryToWrite {
+  key: string;
+  value: unknown;
+  ttlMs: number | undefined;
+}
+
+/** An entry of `setMany` ready to send: its text, the same sealed, and how long it is kept. */
+export interface EncodedEntry {
+  key: string;
+  value: string;
+  sealed: string;
+  ttlMs: number | undefined;
+}
+
 /** What a write is told besides its policy. */
 export interface WriteContext {
   /** Where joiners of the load find the entry's text. */
@@ -167,6 +182,46 @@ export class EntryWrites {
     if (size <= limit) return true;
     this.store.report(`set "${key}"`, new CacheValueTooLargeError(size, limit));
     return false;
+  }
+
+  /**
+   * The entries of `setMany`, encoded and sealed, kept for their TTL plus the module's grace; left
+   * out: values that are `undefined` or cannot be serialized, and those over `maxValueSize`
+   * (listed in `tooLarge`).
+   */
+  encodeMany(entries: readonly EntryToWrite[]): { encoded: EncodedEntry[]; tooLarge: string[] } {
+    const tooLarge: string[] = [];
+    const encoded = entries.flatMap(({ key, value, ttlMs }) => {
+      const stored = this.encode(key, value, ttlMs);
+      if (stored === undefined) return [];
+      const sealed = this.envelope ? this.envelope.seal(key, stored) : stored;
+      if (!this.fits(key, sealed)) {
+        tooLarge.push(key);
+        return [];
+      }
+      const keptMs = ttlMs === undefined ? undefined : ttlMs + this.loadDefaults.graceMs;
+      return [{ key, value: stored, sealed, ttlMs: keptMs }];
+    });
+    return { encoded, tooLarge };
+  }
+
+  /** Stores encoded entries in one multi-write; L1 keeps them, and the other servers are told. */
+  async putMany(encoded: readonly EncodedEntry[]): Promise<boolean> {
+    const tokens = encoded.map(({ key }) => this.tiers?.l1.beginWrite(key));
+    const sent = encoded.map(({ key, sealed, ttlMs }) => ({
+      key: storeKey(key),
+      value: sealed,
+      ttlMs,
+    }));
+    const written = await this.store.setMany(sent);
+    if (written) this.counters.sets += encoded.length;
+    if (this.tiers) {
+      encoded.forEach(({ key, value, ttlMs }, i) =>
+        this.keepWritten(key, value, ttlMs, tokens[i]!, written),
+      );
+      await this.tiers.announce({ keys: encoded.map(({ key }) => key) });
+    }
+    return written;
   }
 
   encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
