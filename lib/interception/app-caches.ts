@@ -81,9 +81,21 @@ export function appCachesOf(modules: ModulesContainer): AppCaches {
   return app;
 }
 
+/** Instances Nest's discovery found at startup: they live as long as their app. */
+const madeAtStartup = new WeakSet<object>();
+
 /** An instance Nest's discovery found in `app` (a singleton, or a transient made at startup). */
 export function bindInstance(instance: object, app: AppCaches): void {
   if (!appOfInstance.has(instance)) appOfInstance.set(instance, app);
+  madeAtStartup.add(instance);
+}
+
+/**
+ * Whether the instance was made when its app started (a singleton, a transient injected then),
+ * and so lives as long as the app; not one made later (request-scoped, `moduleRef.create()`).
+ */
+export function livesWithApp(instance: object): boolean {
+  return madeAtStartup.has(instance);
 }
 
 /** A class `app` provides (whatever its scope): its instances made later belong there. */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheOptionsError } from '../errors.js';
-import { appOf, type AppCaches } from './app-caches.js';
+import { appOf, livesWithApp, type AppCaches } from './app-caches.js';
 import { invokeWithCache } from './cache-advice.js';
 import { declaredKind, type MethodKind } from './method-kind.js';
 import { bindPlan, readClassPlan, type BoundPlan } from './method-plan.js';
@@ -26,8 +26,9 @@ export class InterceptedMethod {
   private last?: { type: object; app: AppCaches; plan: BoundPlan };
   private readonly said = new Set<string>();
   /**
-   * The instance of the last cached call and its plan (an instance's app never changes); held
-   * until a call on another instance, so one instance per method at most.
+   * The instance of the last cached call and its plan (an instance's app never changes), for an
+   * instance made when its app started only: one made later (a request-scoped one) is not kept
+   * alive here after its request.
    */
   private lastCall?: { self: object; plan: BoundPlan };
 
@@ -63,7 +64,7 @@ export class InterceptedMethod {
 
   call(self: unknown, args: unknown[]): unknown {
     if (typeof self !== 'object' || self === null) return this.original.apply(self, args);
-    // A provider calls its method again and again: its app and plan are known from the last call.
+    // A singleton calls its method again and again: its app and plan are known from the last call.
     const last = this.lastCall;
     if (last !== undefined && last.self === self) {
       return invokeWithCache(this, last.plan, self, args);
@@ -77,7 +78,7 @@ export class InterceptedMethod {
       this.reportOnce(error);
       return this.original.apply(self, args);
     }
-    this.lastCall = { self, plan };
+    if (livesWithApp(self)) this.lastCall = { self, plan };
     return invokeWithCache(this, plan, self, args);
   }
 

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cacheable, CacheClient, CacheEvict, CacheModule } from '../../lib/index.js';
@@ -127,5 +129,29 @@ describe('a synchronous cached method', () => {
     expect(service.badUnless()).toBe(3);
     expect(service.badEvict()).toBe('evicted');
     expect(module.get(CacheClient).stats().errors).toBe(4);
+  });
+});
+
+/** Node's collector, for a test that checks what is kept alive (no `--expose-gc` needed). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('what interception keeps alive', () => {
+  it('lets a request-scoped instance go once its request is over, after a hit and after a miss', async () => {
+    const module = await startApp();
+    // In a function of its own, so that no register of this test still holds an instance.
+    const findOnce = async () => {
+      const catalog = await requestScoped(module);
+      expect(await catalog.find(1)).toBe('item 1');
+      return new WeakRef(catalog);
+    };
+    const refs = [await findOnce(), await findOnce()];
+    expect(module.get(Loads).count('RequestCatalog.find')).toBe(1);
+    // A WeakRef's target stays alive until the job that last read it is over.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(refs.map((ref) => ref.deref())).toEqual([undefined, undefined]);
   });
 });
