@@ -224,7 +224,7 @@ export class EntryWrites {
     return written;
   }
 
-  encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
+  private encode(key: string, value: unknown, ttlMs: number | undefined): string | undefined {
     if (value === undefined) return undefined;
     const serialized = this.serialize(key, value);
     return serialized === undefined ? undefined : this.stamped(this.codec.wrap(serialized), ttlMs);
