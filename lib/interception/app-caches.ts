@@ -10,6 +10,12 @@ import type { CacheCallTarget } from './cache-call-target.js';
 export class AppCaches {
   private readonly caches = new Map<string, CacheCallTarget>();
   private registrations = 0;
+  /** What keeps a plan of this app for its next calls: told to let go when the app stops. */
+  private readonly holders = new Set<PlanHolder>();
+  /** The classes this app claimed (`claim`), given back when it stops. */
+  private readonly claimed = new Set<object>();
+  /** The instances found at startup (`bind`), let go when it stops. */
+  private readonly bound = new Set<object>();
 
   constructor(readonly modules: ModulesContainer) {}
 
@@ -25,13 +31,36 @@ export class AppCaches {
 
   /** A cache module of this app closed; once every one has, the app no longer claims instances. */
   release(): void {
-    if (--this.registrations <= 0 && liveApps.delete(this)) appsChanged();
+    if (--this.registrations <= 0) this.stop();
   }
 
   /** The app failed to start: it claims no instance any more. */
   discard(): void {
     this.registrations = 0;
-    if (liveApps.delete(this)) appsChanged();
+    this.stop();
+  }
+
+  /**
+   * An instance Nest's discovery found in this app at startup (a singleton, a transient made
+   * then, a value provided): it belongs here, and lives as long as the app.
+   */
+  bind(instance: object): void {
+    if (!appOfInstance.has(instance)) appOfInstance.set(instance, this);
+    madeAtStartup.add(instance);
+    this.bound.add(instance);
+  }
+
+  /** A class this app provides (whatever its scope): its instances made later belong here. */
+  claim(type: object): void {
+    let apps = appsOfClass.get(type);
+    if (!apps) appsOfClass.set(type, (apps = new Set()));
+    apps.add(this);
+    this.claimed.add(type);
+  }
+
+  /** `holder` keeps a plan of this app: told to let it go when the app stops. */
+  keptBy(holder: PlanHolder): void {
+    this.holders.add(holder);
   }
 
   get(name: string): CacheCallTarget | undefined {
@@ -40,6 +69,22 @@ export class AppCaches {
 
   names(): string[] {
     return [...this.caches.keys()];
+  }
+
+  /** Stopped: nothing of the process keeps this app (its classes, plans, instances) any more. */
+  private stop(): void {
+    for (const holder of this.holders) holder.forget(this);
+    this.holders.clear();
+    for (const type of this.claimed) appsOfClass.get(type)?.delete(this);
+    this.claimed.clear();
+    // An instance may outlive its app (a value provided, such as the module's options, lives as
+    // long as the module's metadata): it keeps no reference to the app, and runs uncached.
+    for (const instance of this.bound) {
+      if (appOfInstance.get(instance) === this) appOfInstance.set(instance, STOPPED);
+      madeAtStartup.delete(instance);
+    }
+    this.bound.clear();
+    if (liveApps.delete(this)) appsChanged();
   }
 
   /** Whether one of the app's modules provides this instance, or its class. */
@@ -53,6 +98,12 @@ export class AppCaches {
   }
 }
 
+/** Keeps plans of apps (and instances of theirs) for the next calls: a decorated method. */
+export interface PlanHolder {
+  /** Lets go of what it keeps of `app`, which has stopped. */
+  forget(app: AppCaches): void;
+}
+
 export class DuplicateCacheError extends Error {
   constructor(readonly cacheName: string) {
     super(`two caches are named '${cacheName}'`);
@@ -60,7 +111,11 @@ export class DuplicateCacheError extends Error {
 }
 
 const appOfContainer = new WeakMap<ModulesContainer, AppCaches>();
-const appOfInstance = new WeakMap<object, AppCaches>();
+/** What an instance of an app that has stopped is bound to. */
+const STOPPED = null;
+const appOfInstance = new WeakMap<object, AppCaches | typeof STOPPED>();
+/** Instances Nest's discovery found at startup: they live as long as their app. */
+const madeAtStartup = new WeakSet<object>();
 const appsOfClass = new WeakMap<object, Set<AppCaches>>();
 const appOfClient = new WeakMap<object, AppCaches>();
 const liveApps = new Set<AppCaches>();
@@ -81,28 +136,12 @@ export function appCachesOf(modules: ModulesContainer): AppCaches {
   return app;
 }
 
-/** Instances Nest's discovery found at startup: they live as long as their app. */
-const madeAtStartup = new WeakSet<object>();
-
-/** An instance Nest's discovery found in `app` (a singleton, or a transient made at startup). */
-export function bindInstance(instance: object, app: AppCaches): void {
-  if (!appOfInstance.has(instance)) appOfInstance.set(instance, app);
-  madeAtStartup.add(instance);
-}
-
 /**
  * Whether the instance was made when its app started (a singleton, a transient injected then),
  * and so lives as long as the app; not one made later (request-scoped, `moduleRef.create()`).
  */
 export function livesWithApp(instance: object): boolean {
   return madeAtStartup.has(instance);
-}
-
-/** A class `app` provides (whatever its scope): its instances made later belong there. */
-export function claimClass(type: object, app: AppCaches): void {
-  let apps = appsOfClass.get(type);
-  if (!apps) appsOfClass.set(type, (apps = new Set()));
-  apps.add(app);
 }
 
 /**
@@ -115,7 +154,7 @@ export function claimClass(type: object, app: AppCaches): void {
  */
 export function appOf(instance: object): AppCaches | undefined {
   const bound = appOfInstance.get(instance);
-  if (bound) return bound;
+  if (bound !== undefined) return bound ?? undefined;
   if (unplacedAt.get(instance) === appsEpoch) return undefined;
   const found =
     theOne(claimants(instance.constructor)) ??

@@ -3,13 +3,7 @@ import type { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestj
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { CacheClient } from '../cache-client.js';
 import { CacheOptionsError } from '../errors.js';
-import {
-  appCachesOf,
-  bindInstance,
-  claimClass,
-  DuplicateCacheError,
-  type AppCaches,
-} from './app-caches.js';
+import { appCachesOf, DuplicateCacheError, type AppCaches } from './app-caches.js';
 import { asCallTarget } from './cache-call-target.js';
 import { interceptedMethodOf, type InterceptedMethod } from './intercepted-method.js';
 
@@ -51,9 +45,9 @@ export class CacheInterceptionService
    */
   onModuleInit(): void {
     for (const wrapper of this.wrappers()) {
-      for (const instance of instancesOf(wrapper)) bindInstance(instance, this.app);
+      for (const instance of instancesOf(wrapper)) this.app.bind(instance);
       const type = classOf(wrapper);
-      if (type && this.decoratedMethods(type).length > 0) claimClass(type, this.app);
+      if (type && this.decoratedMethods(type).length > 0) this.app.claim(type);
     }
   }
 

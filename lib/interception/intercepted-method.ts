@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheOptionsError } from '../errors.js';
-import { appOf, livesWithApp, type AppCaches } from './app-caches.js';
+import { appOf, livesWithApp, type AppCaches, type PlanHolder } from './app-caches.js';
 import { invokeWithCache } from './cache-advice.js';
 import { declaredKind, type MethodKind } from './method-kind.js';
 import { bindPlan, readClassPlan, type BoundPlan } from './method-plan.js';
@@ -20,7 +20,7 @@ type Binding = BoundPlan | { failure: unknown };
  * instance of no app with a cache runs the method as written. The decorators' options are read and
  * checked when an app starts (or at the first call, for a class the app never listed).
  */
-export class InterceptedMethod {
+export class InterceptedMethod implements PlanHolder {
   private known?: MethodKind;
   private readonly bindings = new WeakMap<AppCaches, WeakMap<object, Binding>>();
   private last?: { type: object; app: AppCaches; plan: BoundPlan };
@@ -30,7 +30,7 @@ export class InterceptedMethod {
    * instance made when its app started only: one made later (a request-scoped one) is not kept
    * alive here after its request.
    */
-  private lastCall?: { self: object; plan: BoundPlan };
+  private lastCall?: { self: object; app: AppCaches; plan: BoundPlan };
 
   constructor(
     readonly original: Method,
@@ -54,7 +54,10 @@ export class InterceptedMethod {
     const last = this.last;
     if (last && last.type === type && last.app === app) return last.plan;
     let perApp = this.bindings.get(app);
-    if (!perApp) this.bindings.set(app, (perApp = new WeakMap()));
+    if (!perApp) {
+      this.bindings.set(app, (perApp = new WeakMap()));
+      app.keptBy(this);
+    }
     let binding = perApp.get(type);
     if (!binding) perApp.set(type, (binding = this.bind(type, app)));
     if ('failure' in binding) throw binding.failure;
@@ -78,8 +81,14 @@ export class InterceptedMethod {
       this.reportOnce(error);
       return this.original.apply(self, args);
     }
-    if (livesWithApp(self)) this.lastCall = { self, plan };
+    if (livesWithApp(self)) this.lastCall = { self, app, plan };
     return invokeWithCache(this, plan, self, args);
+  }
+
+  /** The app stopped: its plan and instance are not kept for a next call. */
+  forget(app: AppCaches): void {
+    if (this.last?.app === app) this.last = undefined;
+    if (this.lastCall?.app === app) this.lastCall = undefined;
   }
 
   private bind(type: object, app: AppCaches): Binding {

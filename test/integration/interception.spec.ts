@@ -5,7 +5,12 @@ import { runInNewContext } from 'node:vm';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cacheable, CacheClient, CacheEvict, CacheModule } from '../../lib/index.js';
-import { Loads, ReportBuilder, RequestCatalog } from '../support/real-app-services.js';
+import {
+  Loads,
+  ReportBuilder,
+  RequestCatalog,
+  UsersRepository,
+} from '../support/real-app-services.js';
 
 const modules: TestingModule[] = [];
 afterEach(async () => {
@@ -58,6 +63,21 @@ describe('interception with several apps in one process', () => {
     await builder.build('2026-09');
     await builder.build('2026-09');
     expect(ReportBuilder.runs - runs).toBe(1);
+  });
+
+  it("runs a closed app's singleton uncached, even while another app provides its class", async () => {
+    const [a, b] = await Promise.all([
+      startApp([Loads, UsersRepository]),
+      startApp([Loads, UsersRepository]),
+    ]);
+    const closedUsers = b.get(UsersRepository);
+    await b.close();
+    modules.splice(modules.indexOf(b), 1);
+    await closedUsers.findById(1);
+    expect(await closedUsers.findById(1)).toEqual({ id: 1, kind: 'user' });
+    expect(b.get(Loads).count('UsersRepository.findById')).toBe(2);
+    const { sets, hits, misses } = a.get(CacheClient).stats();
+    expect({ sets, hits, misses }).toEqual({ sets: 0, hits: 0, misses: 0 });
   });
 
   it('runs the methods of a closed app uncached', async () => {
@@ -153,5 +173,29 @@ describe('what interception keeps alive', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     collectGarbage();
     expect(refs.map((ref) => ref.deref())).toEqual([undefined, undefined]);
+  });
+});
+
+describe('what interception keeps alive after an app closes', () => {
+  it('lets every closed app go, its providers and its cache, after its decorated methods ran', async () => {
+    // In a function of its own, so that no register of this test still holds an app.
+    const runAndClose = async () => {
+      const module = await Test.createTestingModule({
+        imports: [CacheModule.forRoot()],
+        providers: [Loads, UsersRepository],
+      }).compile();
+      await module.init();
+      const users = module.get(UsersRepository);
+      await users.findById(1);
+      expect(await users.findById(1)).toEqual({ id: 1, kind: 'user' });
+      expect(module.get(Loads).count('UsersRepository.findById')).toBe(1);
+      const refs = [new WeakRef<object>(users), new WeakRef<object>(module.get(CacheClient))];
+      await module.close();
+      return refs;
+    };
+    const refs = [...(await runAndClose()), ...(await runAndClose()), ...(await runAndClose())];
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(refs.map((ref) => ref.deref())).toEqual(refs.map(() => undefined));
   });
 });
