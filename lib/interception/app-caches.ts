@@ -29,7 +29,7 @@ export class AppCaches {
     liveApps.add(this);
   }
 
-  /** A cache module of this app closed; once every one has, the app no longer claims instances. */
+  /** A cache module of this app closed; once every one has, the app stops (`stop`). */
   release(): void {
     if (--this.registrations <= 0) this.stop();
   }
@@ -46,8 +46,15 @@ export class AppCaches {
    */
   bind(instance: object): void {
     if (!appOfInstance.has(instance)) appOfInstance.set(instance, this);
-    madeAtStartup.add(instance);
     this.bound.add(instance);
+  }
+
+  /**
+   * Whether the instance was found in this app when it started (`bind`), and so lives as long as
+   * the app; not one made later (request-scoped, `moduleRef.create()`).
+   */
+  madeAtStartup(instance: object): boolean {
+    return this.bound.has(instance);
   }
 
   /** A class this app provides (whatever its scope): its instances made later belong here. */
@@ -81,7 +88,6 @@ export class AppCaches {
     // long as the module's metadata): it keeps no reference to the app, and runs uncached.
     for (const instance of this.bound) {
       if (appOfInstance.get(instance) === this) appOfInstance.set(instance, STOPPED);
-      madeAtStartup.delete(instance);
     }
     this.bound.clear();
     if (liveApps.delete(this)) appsChanged();
@@ -114,8 +120,6 @@ const appOfContainer = new WeakMap<ModulesContainer, AppCaches>();
 /** What an instance of an app that has stopped is bound to. */
 const STOPPED = null;
 const appOfInstance = new WeakMap<object, AppCaches | typeof STOPPED>();
-/** Instances Nest's discovery found at startup: they live as long as their app. */
-const madeAtStartup = new WeakSet<object>();
 const appsOfClass = new WeakMap<object, Set<AppCaches>>();
 const appOfClient = new WeakMap<object, AppCaches>();
 const liveApps = new Set<AppCaches>();
@@ -134,14 +138,6 @@ export function appCachesOf(modules: ModulesContainer): AppCaches {
   let app = appOfContainer.get(modules);
   if (!app) appOfContainer.set(modules, (app = new AppCaches(modules)));
   return app;
-}
-
-/**
- * Whether the instance was made when its app started (a singleton, a transient injected then),
- * and so lives as long as the app; not one made later (request-scoped, `moduleRef.create()`).
- */
-export function livesWithApp(instance: object): boolean {
-  return madeAtStartup.has(instance);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CacheOptionsError } from '../errors.js';
-import { appOf, livesWithApp, type AppCaches, type PlanHolder } from './app-caches.js';
+import { appOf, type AppCaches, type PlanHolder } from './app-caches.js';
 import { invokeWithCache } from './cache-advice.js';
 import { declaredKind, type MethodKind } from './method-kind.js';
 import { bindPlan, readClassPlan, type BoundPlan } from './method-plan.js';
@@ -81,7 +81,7 @@ export class InterceptedMethod implements PlanHolder {
       this.reportOnce(error);
       return this.original.apply(self, args);
     }
-    if (livesWithApp(self)) this.lastCall = { self, app, plan };
+    if (app.madeAtStartup(self)) this.lastCall = { self, app, plan };
     return invokeWithCache(this, plan, self, args);
   }
 
