@@ -10,6 +10,8 @@ const MAX_DEPTH = 4;
 
 /** Compiled copiers by the code that makes them (the code is the shape: keys and nesting). */
 const copiers = new Map<string, Copier>();
+/** Cleared when the process forbids generating code from strings. */
+let canCompile = true;
 
 /**
  * A copier for plain JSON data of `value`'s shape: a function that builds the copy as one object
@@ -27,10 +29,17 @@ export function copierFor(value: unknown): Copier {
   if (code === undefined) return cloneJson;
   let copier = copiers.get(code);
   if (copier) return copier;
-  if (copiers.size >= MAX_SHAPES) return cloneJson;
-  copier = new Function('cloneJson', `return function copy(v) { return ${code}; };`)(
-    cloneJson,
-  ) as Copier;
+  if (copiers.size >= MAX_SHAPES || !canCompile) return cloneJson;
+  try {
+    copier = new Function('cloneJson', `return function copy(v) { return ${code}; };`)(
+      cloneJson,
+    ) as Copier;
+  } catch (error) {
+    // `node --disallow-code-generation-from-strings` (or a policy like it): copy without compiling.
+    if (!(error instanceof EvalError)) throw error;
+    canCompile = false;
+    return cloneJson;
+  }
   copiers.set(code, copier);
   return copier;
 }

@@ -384,7 +384,7 @@ describe('the npm pack tarball', () => {
     expect(problems).toEqual([]);
   });
 
-  it('loads in an ES module app on NestJS 12, type-checked against the shipped declarations', async () => {
+  it('loads in an ES module app on NestJS 12, type-checked against the shipped declarations, and caches as well where Node forbids code from strings', async () => {
     const dir = consumers.esm;
     expect(versionOf(join(dir, 'node_modules/@nestjs/core'))).toMatch(/^12\./);
 
@@ -395,6 +395,11 @@ describe('the npm pack tarball', () => {
     const ran = await run(process.execPath, ['dist/main.js'], dir);
     expect(ran.code, ran.stderr).toBe(0);
     expect(JSON.parse(ran.stdout)).toEqual(EXPECTED_RUN);
+    // Hardened deployments run Node so: the memory store's hits must not depend on `new Function`.
+    const hardened = ['--disallow-code-generation-from-strings', 'dist/main.js'];
+    const ranHardened = await run(process.execPath, hardened, dir);
+    expect(ranHardened.code, ranHardened.stderr).toBe(0);
+    expect(JSON.parse(ranHardened.stdout)).toEqual(EXPECTED_RUN);
   }, 60_000);
 
   it('loads with require() in a CommonJS app on NestJS 11, and uses that NestJS', async () => {
