@@ -23,13 +23,15 @@ let canCompile = true;
  * string literals, so no key can inject code.
  */
 export function copierFor(value: unknown): Copier {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return cloneJson;
+  if (!canCompile || typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return cloneJson;
+  }
   const budget = { keys: 0 };
   const code = literal(value as Record<string, unknown>, 'v', 0, budget);
   if (code === undefined) return cloneJson;
   let copier = copiers.get(code);
   if (copier) return copier;
-  if (copiers.size >= MAX_SHAPES || !canCompile) return cloneJson;
+  if (copiers.size >= MAX_SHAPES) return cloneJson;
   try {
     copier = new Function('cloneJson', `return function copy(v) { return ${code}; };`)(
       cloneJson,
